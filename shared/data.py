@@ -1,0 +1,135 @@
+"""Reading and validating the labelled score file, and the one train/validation split everybody uses.
+
+Every problem is raised as a DataError whose message names the file, the line and the fix; nothing is written here.
+"""
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_FIELDS = ("subject", "body", "label")
+BODY_CHARS = 400
+SPLIT_SEED = 42
+VAL_FRACTION = 0.2
+
+
+class DataError(ValueError):
+    """Input the pipeline cannot train on; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Example:
+    subject: str
+    body: str
+    label: str
+    line: int
+
+    @property
+    def text(self) -> str:
+        return model_text(self.subject, self.body)
+
+
+@dataclass
+class LoadedData:
+    examples: list[Example]
+    labels: list[str]  # the labels that remain, in canonical order
+    dropped: Counter = field(default_factory=Counter)  # non-canonical label -> rows dropped
+    skipped: Counter = field(default_factory=Counter)  # too-rare label -> rows skipped
+    warnings: list[str] = field(default_factory=list)
+
+
+def model_text(subject: str, body: str) -> str:
+    """The one input format, for training and inference alike."""
+    return f"{subject} [SEP] {body[:BODY_CHARS]}"
+
+
+def read_jsonl(path: Path) -> list[Example]:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(
+            f"score file not found: {path.resolve()} (set AVOCET_SCORE_FILE or pass --data PATH; "
+            "data/email_score.jsonl.example shows the format)"
+        )
+    examples = []
+    with path.open(encoding="utf-8") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.strip():
+                examples.append(_parse_line(path, number, raw))
+    return examples
+
+
+def _parse_line(path: Path, number: int, raw: str) -> Example:
+    try:
+        row = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}:{number}: not valid JSON ({exc.msg}); each line must be one JSON object") from exc
+    if not isinstance(row, dict):
+        raise DataError(f"{path}:{number}: expected a JSON object with subject, body and label")
+    for name in REQUIRED_FIELDS:
+        if not isinstance(row.get(name), str):
+            problem = "is missing" if name not in row else "must be a string"
+            raise DataError(f"{path}:{number}: field {name!r} {problem} (required: {', '.join(REQUIRED_FIELDS)})")
+    if not row["label"].strip():
+        raise DataError(f"{path}:{number}: field 'label' is empty")
+    return Example(row["subject"], row["body"], row["label"].strip(), number)
+
+
+def load_examples(path: Path, labels: list[str]) -> LoadedData:
+    """Read, drop non-canonical labels, skip classes with fewer than 2 rows; fail when nothing trainable is left."""
+    examples = read_jsonl(path)
+    allowed = set(labels)
+    kept = [e for e in examples if e.label in allowed]
+    data = LoadedData(kept, [], dropped=Counter(e.label for e in examples if e.label not in allowed))
+    if data.dropped:
+        names = ", ".join(f"{label} ({n})" for label, n in sorted(data.dropped.items()))
+        data.warnings.append(f"dropped {sum(data.dropped.values())} rows whose label is not in the label set: {names}")
+    counts = Counter(e.label for e in kept)
+    data.skipped = Counter({label: n for label, n in counts.items() if n < 2})
+    if data.skipped:
+        names = ", ".join(sorted(data.skipped))
+        data.warnings.append(f"skipped classes with fewer than 2 samples (cannot be split): {names}")
+        data.examples = [e for e in kept if e.label not in data.skipped]
+    if not data.examples:
+        raise DataError(
+            f"{path}: no rows left after filtering; allowed labels are {', '.join(labels)} "
+            "(pass --labels or set AVOCET_LABELS to train on another label set)"
+        )
+    data.labels = [label for label in labels if label in counts and label not in data.skipped]
+    if len(data.labels) < 2:
+        raise DataError(f"{path}: need at least two classes with 2+ rows each, found {data.labels or 'none'}")
+    return data
+
+
+def split_examples(
+    examples: list[Example], seed: int = SPLIT_SEED, val_fraction: float = VAL_FRACTION
+) -> tuple[list[Example], list[Example], list[str]]:
+    """Stratified split; on tiny files where a stratified split cannot hold every class, fall back and say so."""
+    from sklearn.model_selection import train_test_split
+
+    labels = [e.label for e in examples]
+    n_classes = len(set(labels))
+    n_val = max(1, round(len(examples) * val_fraction))
+    if n_val >= n_classes and len(examples) - n_val >= n_classes:
+        train, val = train_test_split(examples, test_size=n_val, stratify=labels, random_state=seed)
+        return list(train), list(val), []
+    # Too few rows for every class on both sides: one row of each class stays in train, the rest splits at random.
+    import random
+
+    rng = random.Random(seed)
+    shuffled = examples[:]
+    rng.shuffle(shuffled)
+    train, pool, seen = [], [], set()
+    for example in shuffled:
+        (pool if example.label in seen else train).append(example)
+        seen.add(example.label)
+    val, train = pool[:n_val], train + pool[n_val:]
+    note = (
+        f"only {len(examples)} rows for {n_classes} classes: a stratified {val_fraction:.0%} split cannot hold every "
+        f"class, so every class keeps one row in train and {len(val)} random rows validate "
+        f"({len(train)} train / {len(val)} validation); scores on so few rows are not meaningful"
+    )
+    return train, val, [note]

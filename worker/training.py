@@ -1,0 +1,182 @@
+"""The fine-tune pipeline as one plain function: data, split, model, Trainer, best weights, atomic publish.
+
+No Celery and no Redis here: progress leaves through `emit(type, message, **fields)`, so the CLI, the worker and the
+tests all drive the same code.
+"""
+
+import hashlib
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.data import SPLIT_SEED, load_examples, split_examples
+from shared.registry import get_spec
+from worker.encoding import DEFAULT_MAX_LENGTH, PAD_MULTIPLE, device_name, encode, sorted_by_length
+from worker.publish import check_name, clean_stale_staging, model_dir, publish, staging_dir
+from worker.training_info import build_training_info, write_training_info
+
+logger = logging.getLogger(__name__)
+Emit = Callable[..., None]
+
+
+@dataclass
+class TrainConfig:
+    model: str = "minilm"
+    data: Path = Path("data/email_score.jsonl")
+    labels: list[str] = field(default_factory=list)
+    models_dir: Path = Path("models")
+    name: str | None = None
+    epochs: int = 5
+    batch_size: int = 16
+    learning_rate: float | None = None  # None: the registry entry's default, else 2e-5
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    max_length: int = DEFAULT_MAX_LENGTH
+    patience: int = 3
+    seed: int = SPLIT_SEED
+    allow_downloads: bool = False
+    freeze_embeddings: bool = True
+
+    def __post_init__(self):
+        if not 1 <= self.epochs <= 20:
+            raise ValueError(f"epochs must be between 1 and 20, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
+        self.spec = get_spec(self.model)
+        self.name = check_name(self.name or self.spec.key)
+        self.learning_rate = self.learning_rate or self.spec.learning_rate or 2e-5
+        self.max_length = min(self.max_length, self.spec.max_tokens)
+
+
+def run_finetune(config: TrainConfig, emit: Emit) -> dict:
+    """Train, publish models/avocet-<name>/ and return its training_info."""
+    from transformers import set_seed
+
+    started = time.perf_counter()
+    set_seed(config.seed)
+    data = load_examples(config.data, config.labels)
+    for warning in data.warnings:
+        emit("warning", warning)
+    train, val, notes = split_examples(data.examples, seed=config.seed)
+    for note in notes:
+        emit("warning", note)
+    emit(
+        "start",
+        f"fine-tuning {config.spec.key} on {device_name()}: {len(data.examples)} samples "
+        f"({len(train)} train / {len(val)} validation), {len(data.labels)} labels",
+        model=config.spec.key, device=device_name(), samples=len(data.examples), labels=len(data.labels),
+        train_samples=len(train), val_samples=len(val),
+    )
+    clean_stale_staging(config.models_dir)
+    staged = staging_dir(config.models_dir, config.name)
+    try:
+        trainer, best = _train(config, data.labels, train, val, staged, emit)
+        best.restore_best(trainer.model)
+        report = _evaluate(trainer, val, data.labels)
+        shutil.rmtree(staged / "trainer", ignore_errors=True)
+        trainer.save_model(str(staged))
+        trainer.processing_class.save_pretrained(str(staged))
+        info = build_training_info(
+            config, data, train, val, report, best, time.perf_counter() - started, _file_sha256(config.data)
+        )
+        write_training_info(staged, info)
+        target = model_dir(config.models_dir, config.name)
+        if publish(staged, target):
+            emit("warning", f"replaced the previous model at {target}")
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    info["model_dir"] = str(target)
+    return info
+
+
+def _train(config: TrainConfig, labels, train, val, staged: Path, emit: Emit):
+    from transformers import DataCollatorWithPadding, PrinterCallback
+
+    from worker.callbacks import BestModelCallback, ProgressCallback
+    from worker.model_loading import load_tokenizer_and_model
+    from worker.weighted_trainer import WeightedTrainer, class_weights
+
+    tokenizer, model = load_tokenizer_and_model(config.spec, labels, config.allow_downloads)
+    if config.freeze_embeddings:
+        model.get_input_embeddings().requires_grad_(False)
+    label2id = {label: i for i, label in enumerate(labels)}
+    train_set = encode(tokenizer, train, label2id, config.max_length)
+    val_set = encode(tokenizer, sorted_by_length(val, tokenizer, config.max_length), label2id, config.max_length)
+    best = BestModelCallback(config.patience)
+    trainer = WeightedTrainer(
+        model=model,
+        args=_training_arguments(config, staged, len(train_set)),
+        train_dataset=train_set,
+        eval_dataset=val_set,
+        data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=PAD_MULTIPLE),
+        processing_class=tokenizer,
+        compute_metrics=_metrics_for(labels),
+        callbacks=[ProgressCallback(emit), best],
+        class_weights=class_weights([row["labels"] for row in train_set.features], len(labels)),
+    )
+    trainer.remove_callback(PrinterCallback)  # it prints raw dicts to stdout, which is the CLI's interface
+    loop = trainer.train().metrics
+    best.train_loop_seconds = loop["train_runtime"]
+    best.train_samples_per_second = loop["train_samples_per_second"]
+    return trainer, best
+
+
+def _training_arguments(config: TrainConfig, output_dir: Path, train_rows: int):
+    import torch
+    from transformers import TrainingArguments
+
+    cuda = torch.cuda.is_available()
+    steps = max(1, -(-train_rows // config.batch_size)) * config.epochs
+    return TrainingArguments(
+        output_dir=str(output_dir / "trainer"),
+        num_train_epochs=config.epochs,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size * 4,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type="linear",
+        warmup_steps=config.warmup_ratio,  # a float below 1 is a ratio of the total steps
+        weight_decay=config.weight_decay,
+        optim="adamw_torch",
+        eval_strategy="epoch",
+        save_strategy="no",  # BestModelCallback keeps the best weights in memory
+        logging_strategy="steps",
+        logging_steps=max(1, steps // 100),
+        train_sampling_strategy="group_by_length",
+        activation_checkpointing=config.spec.gradient_checkpointing,
+        bf16=cuda and torch.cuda.is_bf16_supported(),  # on CPU bf16 autocast measured 14% slower here
+        fp16=cuda and not torch.cuda.is_bf16_supported(),
+        use_cpu=not cuda,
+        seed=config.seed,
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_pin_memory=cuda,
+    )
+
+
+def _metrics_for(labels: list[str]):
+    from worker.metrics import classification_report
+
+    def compute_metrics(prediction) -> dict:
+        y_pred = [labels[i] for i in prediction.predictions.argmax(-1)]
+        y_true = [labels[i] for i in prediction.label_ids]
+        report = classification_report(y_true, y_pred, labels)
+        return {"macro_f1": report["macro_f1"], "accuracy": report["accuracy"]}
+
+    return compute_metrics
+
+
+def _evaluate(trainer, val, labels: list[str]) -> dict:
+    from worker.metrics import classification_report
+
+    output = trainer.predict(trainer.eval_dataset)
+    y_pred = [labels[i] for i in output.predictions.argmax(-1)]
+    y_true = [labels[i] for i in output.label_ids]
+    return classification_report(y_true, y_pred, labels)
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -6,8 +6,6 @@ JSON object per line (see docs/contracts.md). Exit codes: 0 done, 2 bad input, 3
 """
 
 import argparse
-import json
-import signal
 import sys
 from pathlib import Path
 
@@ -15,9 +13,10 @@ from shared.data import DataError
 from shared.labels import parse_labels
 from shared.registry import DEFAULT_MODEL, UnknownModelError
 from shared.settings import get_settings
+from worker.cli_io import run_cli
 from worker.publish import BadNameError
 
-EXIT_BAD_INPUT, EXIT_UNAVAILABLE, EXIT_OOM = 2, 3, 4
+EXIT_UNAVAILABLE, EXIT_OOM = 3, 4
 
 
 def epochs_arg(value: str) -> int:
@@ -43,36 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def make_emitter(as_json: bool):
-    def emit(type_: str, message: str, **fields) -> None:
-        line = json.dumps({"type": type_, "message": message, **fields}) if as_json else f"[{type_}] {message}"
-        print(line, flush=True)
-
-    return emit
-
-
-def _quiet_libraries() -> None:
-    """Library chatter goes to stderr at warning level; progress bars would garble the worker's log."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_warning()
-    hf_logging.disable_progress_bar()
-
-
-def _terminate(signum, frame):
-    raise SystemExit(128 + signum)  # unwinds through run_finetune, which removes its staging folder
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    emit = make_emitter(args.json)
-    _quiet_libraries()
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        return _run(args, emit)
-    except (DataError, UnknownModelError, BadNameError, ValueError) as exc:
-        emit("error", str(exc), reason="bad_input")
-        return EXIT_BAD_INPUT
+    return run_cli(args.json, lambda emit: _run(args, emit), (DataError, UnknownModelError, BadNameError, ValueError))
 
 
 def _run(args, emit) -> int:

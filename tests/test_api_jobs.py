@@ -1,0 +1,132 @@
+"""Jobs, status, models, benchmark results and health endpoints (real Redis, Celery replaced by FakeSender)."""
+
+import json
+
+from shared import jobs, keys
+from shared.redis_ops import run_sync
+
+
+def test_submit_queues_a_job_and_sends_the_task_by_id(make_client, fake_sender):
+    client = make_client()
+    response = client.post("/api/finetune/jobs", json={"model": "minilm", "epochs": 2, "name": "mine"})
+    assert response.status_code == 202
+    job = response.json()
+    assert job["state"] == "queued" and job["queue_position"] == 1 and job["source"] == "api"
+    assert (job["model"], job["epochs"], job["name"], job["kind"]) == ("minilm", 2, "mine", "finetune")
+    assert fake_sender.sent == [("finetune", job["id"], {"model": "minilm", "epochs": 2, "name": "mine"})]
+    assert set(job) == {"id", "kind", "model", "epochs", "name", "state", "submitted_at", "started_at", "finished_at",
+                        "queue_position", "progress", "result", "error", "last_event_id", "source"}  # fmt: skip
+
+
+def test_list_newest_first_with_positions_and_read_one(make_client):
+    client = make_client()
+    ids = [client.post("/api/finetune/jobs", json={"epochs": 1}).json()["id"] for _ in range(3)]
+    listed = client.get("/api/finetune/jobs").json()
+    assert [j["id"] for j in listed] == ids[::-1]
+    assert [j["queue_position"] for j in listed] == [3, 2, 1]
+    assert client.get(f"/api/finetune/jobs/{ids[1]}").json()["queue_position"] == 2
+    assert len(client.get("/api/finetune/jobs?limit=2").json()) == 2
+
+
+def test_cancel_queued_job(make_client, fake_sender, redis_client):
+    client = make_client()
+    first, second = (client.post("/api/finetune/jobs", json={"epochs": 1}).json()["id"] for _ in range(2))
+    cancelled = client.post(f"/api/finetune/jobs/{first}/cancel")
+    assert cancelled.status_code == 202 and cancelled.json()["state"] == "cancelled"
+    assert fake_sender.revoked == [first]
+    assert client.get(f"/api/finetune/jobs/{second}").json()["queue_position"] == 1
+    assert client.post(f"/api/finetune/jobs/{first}/cancel").status_code == 409
+
+
+def test_cancel_running_job_asks_its_worker(make_client, redis_client):
+    client = make_client()
+    job_id = client.post("/api/finetune/jobs", json={"epochs": 1}).json()["id"]
+    run_sync(redis_client, jobs.start_job(job_id, "w1"))
+    response = client.post(f"/api/finetune/jobs/{job_id}/cancel")
+    assert response.status_code == 202 and response.json()["state"] == "running"
+    assert redis_client.get(keys.cancel_flag(job_id)) == "cancel"
+
+
+def test_broker_down_fails_the_job_with_503(make_client, fake_sender):
+    fake_sender.fail = True
+    client = make_client()
+    response = client.post("/api/finetune/jobs", json={"epochs": 1})
+    assert response.status_code == 503 and "Redis" in response.json()["detail"]
+    (job,) = client.get("/api/finetune/jobs").json()
+    assert job["state"] == "failed"
+
+
+def _write_info(models_dir, folder, **info):
+    path = models_dir / folder
+    path.mkdir(parents=True)
+    (path / "training_info.json").write_text(json.dumps(info))
+
+
+def test_status_lists_models_and_skips_malformed(make_client, tmp_path, caplog):
+    models = tmp_path / "models"
+    _write_info(models, "avocet-old", model_key="minilm", val_macro_f1=0.5, timestamp="2025-01-01T00:00:00+00:00",
+                sample_count=10)  # fmt: skip
+    _write_info(models, "avocet-new", model_key="deberta-small", val_macro_f1=0.7,
+                timestamp="2025-02-01T00:00:00+00:00", sample_count=20)  # fmt: skip
+    _write_info(models, "avocet-broken", val_macro_f1="n/a")
+    (models / "avocet-garbage").mkdir()
+    (models / "avocet-garbage" / "training_info.json").write_text("{not json")
+    client = make_client()
+    response = client.get("/api/finetune/status")
+    assert response.status_code == 200
+    assert response.json() == [
+        {"name": "avocet-new", "base_model": "deberta-small", "val_macro_f1": 0.7,
+         "timestamp": "2025-02-01T00:00:00+00:00", "sample_count": 20},
+        {"name": "avocet-old", "base_model": "minilm", "val_macro_f1": 0.5,
+         "timestamp": "2025-01-01T00:00:00+00:00", "sample_count": 10},
+    ]  # fmt: skip
+    assert "avocet-garbage" in caplog.text and "avocet-broken" in caplog.text
+
+
+def test_status_is_empty_without_models(make_client):
+    assert make_client().get("/api/finetune/status").json() == []
+
+
+def test_benchmark_results(make_client, tmp_path):
+    client = make_client()
+    assert client.get("/api/benchmark/results").json() == {"latest": None, "history": []}
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "benchmark_results.json").write_text("{broken")
+    assert client.get("/api/benchmark/results").json() == {"latest": None, "history": []}
+    runs = [{"id": "2", "timestamp": "t2", "results": []}, {"id": "1", "timestamp": "t1", "results": []}]
+    (models / "benchmark_results.json").write_text(json.dumps({"runs": runs}))
+    assert client.get("/api/benchmark/results").json() == {"latest": runs[0], "history": runs}
+
+
+def test_benchmark_run_queues_a_benchmark_job(make_client, fake_sender):
+    client = make_client()
+    with client.stream("GET", "/api/benchmark/run?models=tfidf,minilm") as response:
+        assert response.status_code == 200
+    kind, job_id, kwargs = fake_sender.sent[0]
+    assert (kind, kwargs) == ("benchmark", {"models": ["tfidf", "minilm"]})
+    job = client.get(f"/api/finetune/jobs/{job_id}").json()
+    assert job["kind"] == "benchmark" and job["model"] == "tfidf,minilm" and job["epochs"] is None
+
+
+def test_models_lists_registry_keys(make_client):
+    models = make_client().get("/api/models").json()
+    assert [m["key"] for m in models] == ["bge-m3", "deberta-small", "minilm"]
+    assert [m["key"] for m in models if m["default"]] == ["minilm"]
+
+
+def test_health_reports_workers_and_queue(make_client, redis_client):
+    client = make_client()
+    assert client.get("/api/health").json() == {
+        "status": "degraded", "redis": True, "workers": [], "queue_length": 0, "running": 0,
+    }  # fmt: skip
+    redis_client.set(keys.worker_alive("celery@box"), "1", ex=30)
+    client.post("/api/finetune/jobs", json={"epochs": 1})
+    health = client.get("/api/health").json()
+    assert health["status"] == "ok" and health["workers"] == ["celery@box"] and health["queue_length"] == 1
+
+
+def test_health_without_redis_is_503(make_client):
+    client = make_client(redis_url="redis://127.0.0.1:1/0")
+    response = client.get("/api/health")
+    assert response.status_code == 503 and response.json()["status"] == "down"

@@ -1,0 +1,134 @@
+"""SSE over a real uvicorn server: replay, Last-Event-ID resume, live fan-out, disconnects, missed publishes."""
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from service_helpers import read_sse, wait_until
+
+from shared import events, jobs, keys
+from shared.events import _PUBLISH_LUA
+from shared.redis_ops import run_sync, script
+from shared.redis_server import free_port
+from worker.job_runner import run_job
+
+RETENTION = 3600
+FAKE_CLI = str(Path(__file__).with_name("fake_cli.py"))
+
+
+@pytest.fixture
+def api_url(redis_client, redis_server, fake_sender, tmp_path):
+    from api.main import create_app
+    from shared.settings import Settings
+
+    settings = Settings(redis_url=redis_server, models_dir=tmp_path / "models", api_token=None)
+    app = create_app(settings, sender=fake_sender, web_dist=tmp_path / "no-dist")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, 20, "uvicorn to start")
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(20)
+
+
+def _job_with_log(r, job_id="j", n=5, finish=True):
+    run_sync(r, jobs.create_job(job_id, "finetune", {"model": "minilm", "epochs": 1}, "api"))
+    run_sync(r, jobs.start_job(job_id, "w1"))
+    for i in range(n):
+        run_sync(r, events.publish(job_id, "progress", f"step {i}", {"step": i}))
+    if finish:
+        run_sync(r, jobs.finish_job(job_id, "succeeded", "done", {}, RETENTION))
+    return job_id
+
+
+def _ids(received):
+    return [e["id"] for e in received]
+
+
+def test_replay_of_a_finished_job_and_resume(api_url, redis_client):
+    job_id = _job_with_log(redis_client)  # ids 1 queued, 2 started, 3-7 progress, 8 complete
+    url = f"{api_url}/api/finetune/jobs/{job_id}/events"
+    full = read_sse(url, timeout=30)
+    assert _ids(full) == list(range(1, 9)) and [e["_sse_id"] for e in full] == [str(i) for i in range(1, 9)]
+    assert full[-1]["type"] == "complete"
+    assert _ids(read_sse(url, headers={"Last-Event-ID": "5"}, timeout=30)) == [6, 7, 8]
+    assert _ids(read_sse(f"{url}?last_event_id=7", timeout=30)) == [8]
+    assert httpx.get(url, headers={"Last-Event-ID": "8"}).status_code == 204
+
+
+def test_live_follow_gets_every_event_once_in_order(api_url, redis_client):
+    job_id = _job_with_log(redis_client, n=0, finish=False)
+    received = []
+    reader = threading.Thread(target=lambda: received.extend(read_sse(f"{api_url}/api/finetune/jobs/{job_id}/events")))
+    reader.start()
+    wait_until(lambda: redis_client.pubsub_numsub(keys.event_channel(job_id))[0][1] == 1, 10, "the subscription")
+    for i in range(200):
+        run_sync(redis_client, events.publish(job_id, "log", f"line {i}"))
+    run_sync(redis_client, jobs.finish_job(job_id, "succeeded", "done", {}, RETENTION))
+    reader.join(30)
+    assert _ids(received) == list(range(1, 204))
+
+
+def test_fan_out_disconnects_leak_nothing(api_url, redis_client):
+    job_id = _job_with_log(redis_client, n=0, finish=False)
+    url = f"{api_url}/api/finetune/jobs/{job_id}/events"
+    results: dict[int, list] = {}
+
+    def client(i):
+        stop = (lambda e: e["id"] >= 10) if i % 4 == 0 else None  # every fourth client leaves mid-run
+        results[i] = read_sse(url, stop=stop, timeout=60)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(20)]
+    [t.start() for t in threads]
+    channel = keys.event_channel(job_id)
+    wait_until(lambda: redis_client.pubsub_numsub(channel)[0][1] == 1, 10, "one shared subscription")
+    for i in range(100):
+        run_sync(redis_client, events.publish(job_id, "log", f"line {i}"))
+        time.sleep(0.005)  # a paced publisher, so early leavers really leave mid-stream
+    run_sync(redis_client, jobs.finish_job(job_id, "succeeded", "done", {}, RETENTION))
+    [t.join(60) for t in threads]
+    for i, got in results.items():
+        assert _ids(got) == (list(range(1, 11)) if i % 4 == 0 else list(range(1, 104))), i
+    assert redis_client.pubsub_numsub(channel)[0][1] == 0  # one process-wide reader, and it let go
+    assert redis_client.pubsub_numsub(keys.HUB_CHANNEL)[0][1] == 1
+
+
+def test_events_missed_on_pubsub_still_arrive(api_url, redis_client):
+    """Written to the stream but never published (as if pub/sub dropped them): gap and poll re-reads catch up."""
+    job_id = _job_with_log(redis_client, n=0, finish=False)
+    received = []
+    reader = threading.Thread(target=lambda: received.extend(read_sse(f"{api_url}/api/finetune/jobs/{job_id}/events")))
+    reader.start()
+    wait_until(lambda: redis_client.pubsub_numsub(keys.event_channel(job_id))[0][1] == 1, 10, "the subscription")
+    _publish_silently(redis_client, job_id, events.event_body("log", "unseen"))  # id 3
+    run_sync(redis_client, events.publish(job_id, "log", "seen"))  # id 4: the gap triggers a re-read
+    _publish_silently(redis_client, job_id, events.event_body("complete", "done", {"state": "succeeded"}))  # id 5
+    reader.join(30)
+    assert _ids(received) == [1, 2, 3, 4, 5] and received[-1]["type"] == "complete"
+
+
+def _publish_silently(r, job_id, body):
+    job_keys = (keys.job(job_id), keys.event_seq(job_id), keys.event_stream(job_id))
+    type_ = json.loads(body)["type"]
+    run_sync(r, (lambda: (yield script(_PUBLISH_LUA, job_keys, ("nowhere", body, type_))))())
+
+
+def test_seed_run_endpoint_streams_a_job_to_complete(api_url, redis_client, fake_sender):
+    def fake_worker(kind, job_id, kwargs):
+        command = lambda kind, params: [sys.executable, FAKE_CLI, "--steps", "3"]  # noqa: E731
+        threading.Thread(target=run_job, args=(redis_client, job_id, kind, kwargs),
+                         kwargs={"worker": "w1", "retention_s": RETENTION, "command_for": command}).start()  # fmt: skip
+
+    fake_sender.on_send = fake_worker
+    received = read_sse(f"{api_url}/api/finetune/run?model=minilm&epochs=1", timeout=60)
+    types = [e["type"] for e in received]
+    assert types[:2] == ["queued", "started"] and "progress" in types and types[-1] == "complete"
+    assert _ids(received) == list(range(1, len(received) + 1))
+    assert all(set(e) == {"id", "ts", "type", "message", "data", "_sse_id"} for e in received)

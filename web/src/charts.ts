@@ -1,0 +1,21 @@
+/** Registers the Chart.js parts the bar charts use (tree-shaken) and the colours per classifier kind. */
+import { BarElement, CategoryScale, Chart, Legend, LinearScale, LogarithmicScale, Tooltip } from 'chart.js'
+import type { BenchmarkResult } from './types'
+
+Chart.register(BarElement, CategoryScale, LinearScale, LogarithmicScale, Tooltip, Legend)
+Chart.defaults.font.family = 'Inter, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
+Chart.defaults.color = '#64748b'
+
+export const KIND_COLORS: Record<BenchmarkResult['kind'], string> = {
+  finetuned: '#0d9488',
+  zeroshot_nli: '#8b5cf6',
+  embedding: '#3b82f6',
+  tfidf: '#94a3b8',
+}
+
+export const KIND_LABELS: Record<BenchmarkResult['kind'], string> = {
+  finetuned: 'fine-tuned',
+  zeroshot_nli: 'zero-shot NLI',
+  embedding: 'embedding',
+  tfidf: 'TF-IDF baseline',
+}

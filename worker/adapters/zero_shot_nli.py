@@ -1,0 +1,93 @@
+"""ZeroShotNLIAdapter: hub NLI models as zero-shot classifiers ("This email is about <label description>.").
+
+Offline first: unless downloads are allowed, a model whose files are not in the local Hugging Face cache is reported
+"not cached" from a file-system lookup, before transformers is asked for anything, so it never waits on the network.
+Each email is scored against every label's hypothesis and gets the label with the highest entailment logit, as the
+transformers zero-shot pipeline does for single-label classification.
+"""
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+
+from worker.adapters.base import AdapterUnavailable, Row, plain_text, row_fields, torch_device
+from worker.adapters.descriptions import label_descriptions
+
+NLI_MODELS: dict[str, str] = {
+    "deberta-zeroshot": "MoritzLaurer/deberta-v3-large-zeroshot-v2.0",
+    "deberta-base-anli": "MoritzLaurer/DeBERTa-v3-base-mnli-fever-anli",
+    "deberta-small": "cross-encoder/nli-deberta-v3-small",
+    "bge-m3": "MoritzLaurer/bge-m3-zeroshot-v2.0",
+}
+HYPOTHESIS = "This email is about {}."
+
+
+def is_cached(model_id: str, cache_dir: Path | str | None = None) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(model_id, "config.json", cache_dir=cache_dir), str)
+
+
+class ZeroShotNLIAdapter:
+    kind = "zeroshot_nli"
+
+    def __init__(
+        self, key: str, labels: list[str], descriptions: dict[str, str] | None = None, allow_downloads: bool = False,
+        cache_dir: Path | str | None = None, batch_size: int = 32, max_length: int = 256,
+    ):  # fmt: skip
+        if key not in NLI_MODELS:
+            raise ValueError(f"unknown zero-shot model {key!r}: use one of {', '.join(sorted(NLI_MODELS))}")
+        self.name, self.model_id, self.labels = key, NLI_MODELS[key], list(labels)
+        self.batch_size, self.max_length = batch_size, max_length
+        self.hypotheses = [HYPOTHESIS.format(d) for d in label_descriptions(self.labels, descriptions)]
+        if not allow_downloads and not is_cached(self.model_id, cache_dir):
+            raise AdapterUnavailable(
+                f"not cached: {self.model_id} is not in the local Hugging Face cache and downloads are off "
+                "(pre-fetch it into HF_HOME, or set AVOCET_ALLOW_DOWNLOADS=1)"
+            )
+        self._load(allow_downloads, cache_dir)
+
+    def _load(self, allow_downloads: bool, cache_dir) -> None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        kwargs = {"local_files_only": not allow_downloads, "cache_dir": cache_dir}
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.model_id, **kwargs)
+            model = AutoModelForSequenceClassification.from_pretrained(self.model_id, **kwargs)
+        except OSError as exc:
+            raise AdapterUnavailable(f"could not load {self.model_id}: {exc}") from exc
+        self.entailment = entailment_index(model.config.label2id)
+        self.device = torch_device()
+        self.model = model.eval().to(self.device)
+
+    def classify(self, subject: str, body: str) -> str:
+        return self.classify_batch([(subject, body)])[0]
+
+    def classify_batch(self, rows: Iterable[Row]) -> list[str]:
+        texts = [plain_text(*row_fields(row)) for row in rows]
+        if not texts:
+            return []
+        pairs = [(text, hypothesis) for text in texts for hypothesis in self.hypotheses]
+        scores = self._entailment_logits(pairs).view(len(texts), len(self.labels))
+        return [self.labels[i] for i in scores.argmax(-1).tolist()]
+
+    @torch.inference_mode()
+    def _entailment_logits(self, pairs: list[tuple[str, str]]) -> torch.Tensor:
+        out = []
+        for start in range(0, len(pairs), self.batch_size):
+            premises, hypotheses = zip(*pairs[start : start + self.batch_size])
+            batch = self.tokenizer(
+                list(premises), list(hypotheses), truncation="only_first", max_length=self.max_length,
+                padding=True, return_tensors="pt",
+            ).to(self.device)  # fmt: skip
+            out.append(self.model(**batch).logits[:, self.entailment].float().cpu())
+        return torch.cat(out)
+
+
+def entailment_index(label2id: dict[str, int]) -> int:
+    """The logit column meaning "entailment" (named differently across NLI checkpoints)."""
+    for label, index in label2id.items():
+        if label.lower().startswith("entail"):
+            return int(index)
+    raise AdapterUnavailable(f"not an NLI model: no entailment label among {sorted(label2id)}")

@@ -1,0 +1,5 @@
+import sys
+
+from worker.benchmark.cli import main
+
+sys.exit(main())

@@ -1,0 +1,92 @@
+"""Benchmark CLI: `python -m worker.benchmark [--data PATH] [--models a,b] [--save] [--json] [--labels a,b]`.
+
+Stdout is the interface, as for worker.finetune: progress lines, flushed, then a table; with --json every line is
+one JSON object (docs/contracts.md) and the table arrives as `log` lines. Exit codes: 0 done (after a `complete`
+line), 2 bad input, 1 anything else, 143 terminated. Unavailable models are results with a reason, not failures.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from shared.data import SPLIT_SEED, DataError, load_examples, split_examples
+from shared.labels import parse_labels
+from shared.settings import get_settings
+from worker.cli_io import run_cli
+
+
+def build_parser() -> argparse.ArgumentParser:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="python -m worker.benchmark", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=settings.score_file, help="labelled JSONL (AVOCET_SCORE_FILE)")
+    parser.add_argument("--models", type=parse_labels, help="comma-separated classifier names (default: all)")
+    parser.add_argument("--labels", type=parse_labels, default=settings.labels, help="comma-separated label set")
+    parser.add_argument("--models-dir", type=Path, default=settings.models_dir, help="AVOCET_MODELS_DIR")
+    parser.add_argument("--descriptions", type=Path, help="JSON {label: description} for the zero-shot models")
+    parser.add_argument("--save", action="store_true", help="add this run to <models-dir>/benchmark_results.json")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line instead of text")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_cli(args.json, lambda emit: _run(args, emit), (DataError, ValueError))
+
+
+def _run(args, emit) -> int:
+    from worker.adapters.descriptions import read_descriptions
+    from worker.adapters.discovery import SplitFacts, file_sha256
+    from worker.benchmark.candidates import BenchContext, all_candidates, select
+    from worker.benchmark.results_file import new_run, save_run
+    from worker.benchmark.runner import run_candidates
+    from worker.encoding import device_name
+
+    descriptions = read_descriptions(args.descriptions) if args.descriptions else None
+    data = load_examples(args.data, args.labels)
+    train, val, notes = split_examples(data.examples, seed=SPLIT_SEED)
+    for warning in [*data.warnings, *notes]:
+        emit("warning", warning)
+    facts = SplitFacts(data.labels, SPLIT_SEED, sorted(e.line for e in val), file_sha256(args.data))
+    ctx = BenchContext(train, facts, args.models_dir, get_settings().allow_downloads, descriptions)
+    candidates = select(all_candidates(ctx), args.models)
+    emit(
+        "start",
+        f"benchmarking {len(candidates)} classifiers on {device_name()}: {len(val)} validation rows of "
+        f"{len(data.examples)} ({len(train)} train), {len(data.labels)} labels",
+        model=",".join(c.name for c in candidates), device=device_name(), samples=len(data.examples),
+        labels=len(data.labels), train_samples=len(train), val_samples=len(val),
+    )  # fmt: skip
+    results = run_candidates(candidates, val, data.labels, emit)
+    for line in format_table(results):
+        if args.json:
+            emit("log", line)
+        else:
+            print(line, flush=True)  # the table is for people: no [log] prefix in text mode
+    run = new_run(args.data, len(val), SPLIT_SEED, results)
+    saved = str(save_run(args.models_dir, run)) if args.save else None
+    available = sum(r["available"] for r in results)
+    emit(
+        "complete",
+        f"benchmarked {available} of {len(results)} classifiers on {len(val)} rows"
+        + (f"; saved to {saved}" if saved else " (not saved: pass --save)"),
+        results_file=saved, rows=len(val),
+    )  # fmt: skip
+    return 0
+
+
+def format_table(results: list[dict]) -> list[str]:
+    """Best macro-F1 first; unavailable models last, with their reason."""
+    ranked = sorted(results, key=lambda r: (not r["available"], -(r["macro_f1"] or 0)))
+    width = max([len("model"), *(len(r["name"]) for r in results)])
+    lines = [f"{'model':<{width}}  {'kind':<12}  {'macro-F1':>8}  {'accuracy':>8}  {'ms/email':>8}"]
+    for r in ranked:
+        head = f"{r['name']:<{width}}  {r['kind']:<12}"
+        if r["available"]:
+            lines.append(f"{head}  {r['macro_f1']:>8.4f}  {r['accuracy']:>8.4f}  {r['ms_per_email']:>8.2f}")
+        else:
+            lines.append(f"{head}  unavailable: {r['reason']}")
+    return lines
+
+
+if __name__ == "__main__":
+    sys.exit(main())

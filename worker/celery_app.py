@@ -1,0 +1,50 @@
+"""The Celery app: Redis broker and result backend from settings, one `gpu` queue, one job at a time.
+
+Delivery settings (see shared/jobs.py for the whole crash design): tasks are acknowledged when they start
+(`task_acks_late=False`), so a run longer than the Redis `visibility_timeout` is never delivered a second time,
+and the worker does not prefetch (`worker_disable_prefetch`), so a waiting job is never held by a busy worker and
+queue positions are true. Start a worker with:
+    celery -A worker worker -Q gpu --concurrency 1 --prefetch-multiplier 1 -E
+"""
+
+from functools import lru_cache
+
+import redis
+from celery import Celery
+
+from shared import keys
+from shared.settings import get_settings
+
+_settings = get_settings()
+
+app = Celery("avocet", broker=_settings.redis_url, backend=_settings.redis_url, include=["worker.tasks"])
+app.conf.update(
+    task_default_queue=keys.QUEUE,
+    task_routes={"avocet.*": {"queue": keys.QUEUE}},
+    task_acks_late=False,
+    task_reject_on_worker_lost=False,
+    task_track_started=True,
+    task_send_sent_event=True,
+    worker_send_task_events=True,
+    worker_concurrency=1,
+    worker_prefetch_multiplier=1,
+    worker_disable_prefetch=True,
+    worker_hijack_root_logger=False,
+    broker_connection_retry_on_startup=True,
+    task_serializer="json",
+    accept_content=["json"],
+    result_expires=7 * 86400,
+)
+
+
+@lru_cache
+def redis_client() -> redis.Redis:
+    """The worker's Redis client for jobs and events (redis-py pools are safe across the pool's fork)."""
+    return redis.Redis.from_url(_settings.redis_url, decode_responses=True)
+
+
+def retention_s() -> int:
+    return max(1, int(_settings.event_retention_days * 86400))
+
+
+from worker import hooks  # noqa: E402,F401  (connects the signal handlers wherever the app is loaded)

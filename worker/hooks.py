@@ -1,0 +1,88 @@
+"""Celery signal handlers that keep the job store true to what the workers do.
+
+- before_task_publish (in whatever process sends the task, e.g. `celery -A worker call`): record the job as queued,
+  source "celery", unless the API already did; so ops-submitted jobs list and stream like UI ones.
+- worker_ready: fail jobs this worker left "running" when it died, reap any whose heartbeat expired, and start
+  this worker's own heartbeat (read by /api/health).
+- worker_shutting_down: ask this worker's running job to stop, so a warm shutdown (Ctrl-C) does not wait for a
+  long training run; the job ends failed ("worker shut down").
+- worker_process_init: the pool process dies with the main worker process (PR_SET_PDEATHSIG), so `kill -9` of the
+  worker stops the run instead of leaving it orphaned.
+"""
+
+import ctypes
+import logging
+import signal
+import sys
+import threading
+
+from celery import signals
+
+from shared import jobs, keys
+from shared.redis_ops import run_sync
+
+log = logging.getLogger(__name__)
+
+WORKER_HEARTBEAT_TTL_S = 30
+_WORKER_HEARTBEAT_EVERY_S = 10
+_stop_heartbeat = threading.Event()
+
+
+def _client():
+    from worker.celery_app import redis_client
+
+    return redis_client()
+
+
+@signals.before_task_publish.connect
+def record_published_job(sender=None, body=None, headers=None, **_):
+    kind = keys.KIND_OF_TASK.get(sender)
+    if kind is None or not headers:
+        return
+    kwargs = body[1] if isinstance(body, (list, tuple)) and len(body) > 1 else (body or {}).get("kwargs", {})
+    try:
+        run_sync(_client(), jobs.create_job(headers["id"], kind, kwargs if isinstance(kwargs, dict) else {}, "celery"))
+    except Exception:  # publishing must not fail because of bookkeeping; the worker records the job anyway
+        log.exception("could not record job %s at publish time", headers.get("id"))
+
+
+@signals.worker_ready.connect
+def reap_and_beat(sender=None, **_):
+    from worker.celery_app import retention_s
+
+    hostname = sender.hostname
+    reaped = run_sync(_client(), jobs.reap_stale(retention_s(), restarted_worker=hostname))
+    if reaped:
+        log.warning("marked %d job(s) left running by a dead worker as failed: %s", len(reaped), ", ".join(reaped))
+    threading.Thread(target=_beat, args=(hostname,), name="avocet-heartbeat", daemon=True).start()
+
+
+def _beat(hostname: str) -> None:
+    while not _stop_heartbeat.is_set():
+        try:
+            _client().set(keys.worker_alive(hostname), "1", ex=WORKER_HEARTBEAT_TTL_S)
+        except Exception:
+            log.warning("worker heartbeat to Redis failed; retrying", exc_info=True)
+        _stop_heartbeat.wait(_WORKER_HEARTBEAT_EVERY_S)
+
+
+@signals.worker_shutting_down.connect
+def stop_running_jobs(sender=None, **_):
+    _stop_heartbeat.set()
+    try:
+        stopping = run_sync(_client(), jobs.request_shutdown(str(sender)))
+        _client().delete(keys.worker_alive(str(sender)))
+    except Exception:
+        log.exception("could not ask running jobs to stop")
+        return
+    if stopping:
+        log.warning("worker shutting down: stopping running job(s) %s", ", ".join(stopping))
+
+
+@signals.worker_process_init.connect
+def die_with_main_process(**_):
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            log.warning("could not set PR_SET_PDEATHSIG; a killed worker may leave its run orphaned")

@@ -60,12 +60,12 @@ def main() -> None:
 
         reference, pipeline_ms = timed(per_email, rows)
         print(f"pipeline, one call per email: {pipeline_ms:.1f} ms/email ({len(rows)} rows)")
-        for precision in ("fp32", "bf16"):
+        for precision in ("auto", "fp32", "bf16"):
             adapter = FineTunedAdapter(model_dir, precision=precision)
             labels, ms = timed(adapter.classify_batch, rows)
             agree = sum(a == b for a, b in zip(labels, reference)) / len(rows)
-            default = " (default on CPU)" if precision == "fp32" else ""
-            print(f"adapter {precision}{default}: {ms:.1f} ms/email, {pipeline_ms / ms:.2f}x the pipeline, "
+            dtype = str(next(adapter.model.parameters()).dtype).removeprefix("torch.")
+            print(f"adapter precision={precision} ({dtype}): {ms:.1f} ms/email, {pipeline_ms / ms:.2f}x the pipeline, "
                   f"same label on {agree:.1%} of rows; model load {adapter.load_seconds:.2f} s")
 
 

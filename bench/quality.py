@@ -23,6 +23,7 @@ def main() -> None:
     parser.add_argument("--model", default="minilm")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--max-length", type=int, help="token cap (default: the recipe's)")
     parser.add_argument("--model-dir", type=Path, help="score this fine-tuned folder instead of training")
     args = parser.parse_args()
 
@@ -42,7 +43,8 @@ def main() -> None:
                 sys.exit(f"{args.model_dir} was validated on other rows than {args.data}'s split: retrain on this file")
         else:
             config = TrainConfig(model=args.model, data=args.data, labels=labels, models_dir=Path(tmp),
-                                 epochs=args.epochs, learning_rate=args.learning_rate)
+                                 epochs=args.epochs, learning_rate=args.learning_rate,
+                                 **({"max_length": args.max_length} if args.max_length else {}))
             info = run_finetune(config, lambda type_, message, **_: print(f"  [{type_}] {message}", flush=True))
     baseline = TfidfBaselineAdapter(train)
     base = classification_report([e.label for e in val], baseline.classify_batch([(e.subject, e.body) for e in val]), labels)

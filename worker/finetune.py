@@ -14,6 +14,7 @@ from shared.labels import parse_labels
 from shared.registry import DEFAULT_MODEL, UnknownModelError
 from shared.settings import get_settings
 from worker.cli_io import run_cli
+from worker.encoding import DEFAULT_MAX_LENGTH
 from worker.publish import BadNameError
 
 EXIT_UNAVAILABLE, EXIT_OOM = 3, 4
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", help="output name: models/avocet-<name>/ (default: the model key)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, help="default: the registry entry's, else 2e-5")
-    parser.add_argument("--max-length", type=int, default=128, help="token cap per email (default 128)")
+    parser.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH, help=f"token cap per email (default {DEFAULT_MAX_LENGTH})")
     parser.add_argument("--models-dir", type=Path, default=settings.models_dir, help="AVOCET_MODELS_DIR")
     parser.add_argument("--json", action="store_true", help="one JSON object per line instead of text")
     return parser

@@ -58,17 +58,23 @@ def test_training_info_has_the_documented_keys(trained):
     assert [p.name for p in models_dir.glob("*/training_info.json")] == ["training_info.json"]
 
 
-def test_the_folder_loads_with_the_adapter_and_single_and_batch_agree(trained):
+@pytest.mark.parametrize("precision", ["fp32", "auto"])
+def test_the_folder_loads_with_the_adapter_and_single_and_batch_agree(trained, precision):
     from worker.inference import FineTunedAdapter
 
     models_dir, _ = trained
-    adapter = FineTunedAdapter(models_dir / "avocet-minilm")
+    adapter = FineTunedAdapter(models_dir / "avocet-minilm", batch_size=8, precision=precision)
     rows = [json.loads(line) for line in EXAMPLE.read_text().splitlines()]
     batch = adapter.classify_batch(rows)
     single = [adapter.classify(r["subject"], r["body"]) for r in rows]
-    assert batch == single
     assert set(batch) <= set(adapter.labels) and len(adapter.labels) == 10
     assert adapter.load_seconds > 0
+    if precision == "fp32":
+        assert batch == single
+    else:
+        # bf16 rounding can flip a near-tie of this barely trained 1-epoch model; a real one agrees on 99%+ of rows
+        # (bench/inference.py), so allow at most one flip in 20.
+        assert sum(b == s for b, s in zip(batch, single)) >= len(rows) - 1
 
 
 def test_the_folder_loads_with_a_transformers_pipeline(trained):

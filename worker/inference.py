@@ -15,12 +15,13 @@ from pathlib import Path
 import torch
 
 from shared.data import model_text
+from worker.adapters.base import BatchClassifier, Row, row_fields
 from worker.training_info import INFO_FILE, read_training_info
 
 logger = logging.getLogger(__name__)
 
 
-class FineTunedAdapter:
+class FineTunedAdapter(BatchClassifier):
     kind = "finetuned"
 
     def __init__(self, model_dir: Path | str, batch_size: int = 32, precision: str = "auto"):
@@ -51,11 +52,8 @@ class FineTunedAdapter:
         native_bf16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
         return model.to(self.device, dtype=torch.bfloat16 if precision == "bf16" or native_bf16 else torch.float32)
 
-    def classify(self, subject: str, body: str) -> str:
-        return self.classify_batch([(subject, body)])[0]
-
-    def classify_batch(self, rows: Iterable[tuple[str, str] | dict]) -> list[str]:
-        texts = [_text(row) for row in rows]
+    def classify_batch(self, rows: Iterable[Row]) -> list[str]:
+        texts = [model_text(*row_fields(row)) for row in rows]
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
         labels: list[str] = [""] * len(texts)
@@ -70,7 +68,3 @@ class FineTunedAdapter:
         batch = self.tokenizer.pad({"input_ids": list(input_ids)}, return_tensors="pt").to(self.device)
         return self.model(**batch).logits.argmax(-1).tolist()
 
-
-def _text(row: tuple[str, str] | dict) -> str:
-    subject, body = (row["subject"], row["body"]) if isinstance(row, dict) else row
-    return model_text(subject, body)

@@ -19,6 +19,13 @@ class Classifier(Protocol):
     def classify_batch(self, rows: Iterable[Row]) -> list[str]: ...
 
 
+class BatchClassifier:
+    """Base of the adapters: they all classify in batches, and one email is a batch of one."""
+
+    def classify(self, subject: str, body: str) -> str:
+        return self.classify_batch([(subject, body)])[0]
+
+
 class AdapterUnavailable(RuntimeError):
     """A classifier that cannot run here (not cached, wrong split, failed to load); the message is the reason."""
 

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 
 import torch
 
-from worker.adapters.base import AdapterUnavailable, Row, plain_text, row_fields, torch_device
+from worker.adapters.base import AdapterUnavailable, BatchClassifier, Row, plain_text, row_fields, torch_device
 from worker.adapters.descriptions import label_descriptions
 
 
-class EmbeddingSimilarityAdapter:
+class EmbeddingSimilarityAdapter(BatchClassifier):
     kind = "embedding"
 
     def __init__(
@@ -32,9 +32,6 @@ class EmbeddingSimilarityAdapter:
         except (OSError, FileNotFoundError) as exc:
             raise AdapterUnavailable(f"could not load the sentence encoder: {exc}") from exc
         self.label_vectors = self.embed(self.descriptions)
-
-    def classify(self, subject: str, body: str) -> str:
-        return self.classify_batch([(subject, body)])[0]
 
     def classify_batch(self, rows: Iterable[Row]) -> list[str]:
         texts = [plain_text(*row_fields(row)) for row in rows]

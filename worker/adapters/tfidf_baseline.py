@@ -7,10 +7,10 @@ bar a fine-tune has to clear; these settings match the dev set README's publishe
 from collections.abc import Iterable, Sequence
 
 from shared.data import Example, model_text
-from worker.adapters.base import Row, row_fields
+from worker.adapters.base import BatchClassifier, Row, row_fields
 
 
-class TfidfBaselineAdapter:
+class TfidfBaselineAdapter(BatchClassifier):
     kind = "tfidf"
 
     def __init__(self, train: Sequence[Example], name: str = "tfidf"):
@@ -27,9 +27,6 @@ class TfidfBaselineAdapter:
         )
         self.pipeline.fit([e.text for e in train], [e.label for e in train])
         self.labels = [str(label) for label in self.pipeline.classes_]
-
-    def classify(self, subject: str, body: str) -> str:
-        return self.classify_batch([(subject, body)])[0]
 
     def classify_batch(self, rows: Iterable[Row]) -> list[str]:
         texts = [model_text(*row_fields(row)) for row in rows]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from worker.adapters.base import AdapterUnavailable, Row, plain_text, row_fields, torch_device
+from worker.adapters.base import AdapterUnavailable, BatchClassifier, Row, plain_text, row_fields, torch_device
 from worker.adapters.descriptions import label_descriptions
 
 NLI_MODELS: dict[str, str] = {
@@ -29,7 +29,7 @@ def is_cached(model_id: str, cache_dir: Path | str | None = None) -> bool:
     return isinstance(try_to_load_from_cache(model_id, "config.json", cache_dir=cache_dir), str)
 
 
-class ZeroShotNLIAdapter:
+class ZeroShotNLIAdapter(BatchClassifier):
     kind = "zeroshot_nli"
 
     def __init__(
@@ -60,9 +60,6 @@ class ZeroShotNLIAdapter:
         self.entailment = entailment_index(model.config.label2id)
         self.device = torch_device()
         self.model = model.eval().to(self.device)
-
-    def classify(self, subject: str, body: str) -> str:
-        return self.classify_batch([(subject, body)])[0]
 
     def classify_batch(self, rows: Iterable[Row]) -> list[str]:
         texts = [plain_text(*row_fields(row)) for row in rows]

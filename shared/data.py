@@ -42,6 +42,17 @@ class LoadedData:
     warnings: list[str] = field(default_factory=list)
 
 
+def file_sha256(path: Path | str) -> str:
+    """Identifies the exact score file a model was trained on (recorded in training_info.json)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def model_text(subject: str, body: str) -> str:
     """The one input format, for training and inference alike."""
     return f"{subject} [SEP] {body[:BODY_CHARS]}"

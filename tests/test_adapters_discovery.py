@@ -2,7 +2,8 @@
 
 import json
 
-from worker.adapters.discovery import SplitFacts, describe_source, file_sha256, find_finetuned, split_mismatch
+from shared.data import file_sha256
+from worker.adapters.discovery import SplitFacts, describe_source, find_finetuned, split_mismatch
 
 LABELS = ["a", "b", "c"]
 FACTS = SplitFacts(LABELS, 42, [3, 7, 9], "f" * 64)

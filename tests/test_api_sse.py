@@ -63,12 +63,18 @@ def test_replay_of_a_finished_job_and_resume(api_url, redis_client):
     assert httpx.get(url, headers={"Last-Event-ID": "8"}).status_code == 204
 
 
-def test_live_follow_gets_every_event_once_in_order(api_url, redis_client):
-    job_id = _job_with_log(redis_client, n=0, finish=False)
-    received = []
+def _follow(api_url, redis_client, job_id) -> tuple[threading.Thread, list]:
+    """An SSE client reading the job's events in a thread, returned once its live subscription exists."""
+    received: list = []
     reader = threading.Thread(target=lambda: received.extend(read_sse(f"{api_url}/api/finetune/jobs/{job_id}/events")))
     reader.start()
     wait_until(lambda: redis_client.pubsub_numsub(keys.event_channel(job_id))[0][1] == 1, 10, "the subscription")
+    return reader, received
+
+
+def test_live_follow_gets_every_event_once_in_order(api_url, redis_client):
+    job_id = _job_with_log(redis_client, n=0, finish=False)
+    reader, received = _follow(api_url, redis_client, job_id)
     for i in range(200):
         run_sync(redis_client, events.publish(job_id, "log", f"line {i}"))
     run_sync(redis_client, jobs.finish_job(job_id, "succeeded", "done", {}, RETENTION))
@@ -103,10 +109,7 @@ def test_fan_out_disconnects_leak_nothing(api_url, redis_client):
 def test_events_missed_on_pubsub_still_arrive(api_url, redis_client):
     """Written to the stream but never published (as if pub/sub dropped them): gap and poll re-reads catch up."""
     job_id = _job_with_log(redis_client, n=0, finish=False)
-    received = []
-    reader = threading.Thread(target=lambda: received.extend(read_sse(f"{api_url}/api/finetune/jobs/{job_id}/events")))
-    reader.start()
-    wait_until(lambda: redis_client.pubsub_numsub(keys.event_channel(job_id))[0][1] == 1, 10, "the subscription")
+    reader, received = _follow(api_url, redis_client, job_id)
     _publish_silently(redis_client, job_id, events.event_body("log", "unseen"))  # id 3
     run_sync(redis_client, events.publish(job_id, "log", "seen"))  # id 4: the gap triggers a re-read
     _publish_silently(redis_client, job_id, events.event_body("complete", "done", {"state": "succeeded"}))  # id 5

@@ -117,6 +117,16 @@ def test_cancelled_while_queued_never_runs(redis_client, tmp_path):
     assert state == "cancelled" and not marker.exists()
 
 
+def _run_long_job_while(redis_client, job_id: str, interrupt) -> str:
+    """Run a 20-second fake job on worker w1 while `interrupt` acts on it from another thread; its final state."""
+    other = threading.Thread(target=interrupt)
+    other.start()
+    state = run_job(redis_client, job_id, "finetune", {"model": "minilm"}, worker="w1", retention_s=RETENTION,
+                    command_for=fake("--steps", "200", "--delay", "0.1"))  # fmt: skip
+    other.join(5)
+    return state
+
+
 def test_cancel_during_run_stops_it(redis_client):
     run_sync(redis_client, jobs.create_job("r", "finetune", {"model": "minilm"}, "api"))
 
@@ -124,11 +134,7 @@ def test_cancel_during_run_stops_it(redis_client):
         wait_until(lambda: any(e["type"] == "progress" for e in _events(redis_client, "r")), 30, "progress")
         run_sync(redis_client, jobs.cancel_job("r", RETENTION))
 
-    canceller = threading.Thread(target=cancel_after_first_progress)
-    canceller.start()
-    state = run_job(redis_client, "r", "finetune", {"model": "minilm"}, worker="w1", retention_s=RETENTION,
-                    command_for=fake("--steps", "200", "--delay", "0.1"))  # fmt: skip
-    canceller.join(5)
+    state = _run_long_job_while(redis_client, "r", cancel_after_first_progress)
     assert state == "cancelled"
     last = _events(redis_client, "r")[-1]
     assert last["type"] == "error" and last["data"]["state"] == "cancelled"
@@ -142,11 +148,7 @@ def test_worker_shutdown_fails_the_running_job(redis_client):
         wait_until(lambda: run_sync(redis_client, jobs.get_job("s"))["state"] == "running", 30, "running")
         run_sync(redis_client, jobs.request_shutdown("w1"))
 
-    stopper = threading.Thread(target=shut_down)
-    stopper.start()
-    state = run_job(redis_client, "s", "finetune", {"model": "minilm"}, worker="w1", retention_s=RETENTION,
-                    command_for=fake("--steps", "200", "--delay", "0.1"))  # fmt: skip
-    stopper.join(5)
+    state = _run_long_job_while(redis_client, "s", shut_down)
     assert state == "failed"
     assert "shut down" in run_sync(redis_client, jobs.get_job("s"))["error"]
 

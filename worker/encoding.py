@@ -38,10 +38,9 @@ def encode(tokenizer, examples: Sequence[Example], label2id: dict[str, int], max
     return EncodedDataset(features)
 
 
-def sorted_by_length(examples: Sequence[Example], tokenizer, max_length: int) -> list[Example]:
+def sorted_by_length(dataset: EncodedDataset) -> EncodedDataset:
     """Evaluation order does not change metrics, so sort by length and let each batch pad only to its neighbours."""
-    lengths = [len(ids) for ids in tokenizer([e.text for e in examples], truncation=True, max_length=max_length)["input_ids"]]
-    return [e for _, e in sorted(zip(lengths, examples), key=lambda pair: pair[0])]
+    return EncodedDataset(sorted(dataset.features, key=lambda row: len(row["input_ids"])))
 
 
 def device_name() -> str:

@@ -4,7 +4,6 @@ No Celery and no Redis here: progress leaves through `emit(type, message, **fiel
 tests all drive the same code.
 """
 
-import hashlib
 import logging
 import shutil
 import time
@@ -12,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.data import SPLIT_SEED, load_examples, split_examples
+from shared.data import SPLIT_SEED, file_sha256, load_examples, split_examples
 from shared.registry import get_spec
 from worker.encoding import DEFAULT_MAX_LENGTH, PAD_MULTIPLE, device_name, encode, sorted_by_length
 from worker.publish import check_name, clean_stale_staging, model_dir, publish, staging_dir
@@ -75,12 +74,12 @@ def run_finetune(config: TrainConfig, emit: Emit) -> dict:
     try:
         trainer, best = _train(config, data.labels, train, val, staged, emit)
         best.restore_best(trainer.model)
-        report = _evaluate(trainer, val, data.labels)
+        report = _report(trainer.predict(trainer.eval_dataset), data.labels)  # the restored best weights
         shutil.rmtree(staged / "trainer", ignore_errors=True)
         trainer.save_model(str(staged))
         trainer.processing_class.save_pretrained(str(staged))
         info = build_training_info(
-            config, data, train, val, report, best, time.perf_counter() - started, _file_sha256(config.data)
+            config, data, train, val, report, best, time.perf_counter() - started, file_sha256(config.data)
         )
         write_training_info(staged, info)
         target = model_dir(config.models_dir, config.name)
@@ -105,7 +104,7 @@ def _train(config: TrainConfig, labels, train, val, staged: Path, emit: Emit):
         model.get_input_embeddings().requires_grad_(False)
     label2id = {label: i for i, label in enumerate(labels)}
     train_set = encode(tokenizer, train, label2id, config.max_length)
-    val_set = encode(tokenizer, sorted_by_length(val, tokenizer, config.max_length), label2id, config.max_length)
+    val_set = sorted_by_length(encode(tokenizer, val, label2id, config.max_length))
     best = BestModelCallback(config.patience)
     trainer = WeightedTrainer(
         model=model,
@@ -158,25 +157,19 @@ def _training_arguments(config: TrainConfig, output_dir: Path, train_rows: int):
 
 
 def _metrics_for(labels: list[str]):
-    from worker.metrics import classification_report
-
     def compute_metrics(prediction) -> dict:
-        y_pred = [labels[i] for i in prediction.predictions.argmax(-1)]
-        y_true = [labels[i] for i in prediction.label_ids]
-        report = classification_report(y_true, y_pred, labels)
+        report = _report(prediction, labels)
         return {"macro_f1": report["macro_f1"], "accuracy": report["accuracy"]}
 
     return compute_metrics
 
 
-def _evaluate(trainer, val, labels: list[str]) -> dict:
+def _report(prediction, labels: list[str]) -> dict:
+    """Full metrics from a Trainer prediction (logits and label ids)."""
     from worker.metrics import classification_report
 
-    output = trainer.predict(trainer.eval_dataset)
-    y_pred = [labels[i] for i in output.predictions.argmax(-1)]
-    y_true = [labels[i] for i in output.label_ids]
+    y_pred = [labels[i] for i in prediction.predictions.argmax(-1)]
+    y_true = [labels[i] for i in prediction.label_ids]
     return classification_report(y_true, y_pred, labels)
 
 
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -6,7 +6,6 @@ validation lines (and, ideally, the same file by sha256) and the same label set.
 reason rather than scored on its own training rows.
 """
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -45,14 +44,6 @@ def read_info(folder: Path) -> dict:
     if not isinstance(info, dict):
         raise ValueError(f"unreadable {path}: not a JSON object")
     return info
-
-
-def file_sha256(path: Path | str) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def split_mismatch(info: dict, facts: SplitFacts) -> str | None:

@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args, emit) -> int:
     from worker.adapters.descriptions import read_descriptions
-    from worker.adapters.discovery import SplitFacts, file_sha256
+    from shared.data import file_sha256
+    from worker.adapters.discovery import SplitFacts
     from worker.benchmark.candidates import BenchContext, all_candidates, select
     from worker.benchmark.results_file import new_run, save_run
     from worker.benchmark.runner import run_candidates

@@ -70,8 +70,3 @@ def get_last_event_id(
 
 
 LastEventIdDep = Annotated[int, Depends(get_last_event_id)]
-
-
-def retention_s(settings: Settings) -> int:
-    """How long a finished job's events stay replayable, in seconds."""
-    return max(1, int(settings.event_retention_days * 86400))

@@ -10,7 +10,6 @@ from pathlib import Path
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from api.deps import retention_s
 from api.fanout import EventHub
 from api.routes import benchmark, finetune, health, jobs, models, web
 from api.task_sender import TaskSender
@@ -33,7 +32,7 @@ async def lifespan(app: FastAPI):
     if own_sender:
         app.state.sender = TaskSender(settings.redis_url)
     app.state.redis, app.state.hub = redis, hub
-    reaper = asyncio.create_task(_reap_forever(redis, retention_s(settings)), name="avocet-reaper")
+    reaper = asyncio.create_task(_reap_forever(redis), name="avocet-reaper")
     try:
         yield
     finally:
@@ -45,11 +44,11 @@ async def lifespan(app: FastAPI):
         await redis.aclose()
 
 
-async def _reap_forever(redis: Redis, retention: int) -> None:
+async def _reap_forever(redis: Redis) -> None:
     """Fail running jobs whose worker stopped heartbeating (shared/jobs.py explains the design)."""
     while True:
         try:
-            reaped = await run_async(redis, job_store.reap_stale(retention))
+            reaped = await run_async(redis, job_store.reap_stale())
             if reaped:
                 log.warning("marked job(s) %s failed: their worker is gone", ", ".join(reaped))
         except Exception:
@@ -62,7 +61,7 @@ def create_app(settings: Settings | None = None, *, sender=None, web_dist: Path 
     app = FastAPI(title="Avocet fine-tune service", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings or get_settings()
     app.state.sender = sender
-    for module in (health, models, finetune, jobs, benchmark):
-        app.include_router(module.router)
+    for router in (health.router, models.router, finetune.router, benchmark.router, jobs.router, jobs.seed_router):
+        app.include_router(router)
     app.include_router(web.web_router(web_dist or web.DEFAULT_DIST))  # last: its catch-all must not shadow the API
     return app

@@ -6,7 +6,7 @@ gets them all in `onmessage`). Resume: the client sends `Last-Event-ID` (EventSo
 replay caught up, or twice, are dropped by id; a gap in ids (a slow client's full queue, a pub/sub blip) triggers
 a re-read of the stream, and so does every quiet `POLL_S`, so a missed publish costs latency, never an event.
 Messages already waiting are written together in one chunk, so a busy stream costs one write per batch.
-curl -N http://127.0.0.1:8000/api/finetune/jobs/<id>/events
+curl -N http://127.0.0.1:8000/api/jobs/<id>/events
 """
 
 import asyncio
@@ -18,7 +18,7 @@ from sse_starlette import EventSourceResponse
 
 from api.fanout import EventHub, LiveEvent, sse_frame
 from shared import events, jobs
-from shared.job_schema import TERMINAL_STATES
+from shared.job_states import TERMINAL_STATES
 from shared.redis_ops import run_async
 
 POLL_S = 2.0
@@ -40,9 +40,10 @@ async def job_events(redis: Redis, hub: EventHub, job_id: str, after_id: int) ->
                 yield b"".join(sse_frame(e.id, e.text) for e in batch[: None if ended is None else ended + 1])
                 if ended is not None:
                     return
-            closing = await _ended_without_terminal(redis, job_id, last)
-            if closing is not None:
-                yield closing
+            if await _has_ended(redis, job_id):
+                # Its terminal event was not in the read above: it was written just after it, or the log expired.
+                rest = await run_async(redis, events.read_after(job_id, last))
+                yield b"".join(sse_frame(e.id, e.text) for e in rest) if rest else await _closing(redis, job_id, last)
                 return
             # Follow live until a gap in ids or POLL_S without news.
             while (item := await _next(queue)) is not None:
@@ -84,17 +85,21 @@ async def _next(queue: asyncio.Queue) -> LiveEvent | None:
         return None
 
 
-async def _ended_without_terminal(redis: Redis, job_id: str, last: int) -> bytes | None:
-    """A finished job whose stream has expired (older than the retention period) still gets a closing event."""
+async def _has_ended(redis: Redis, job_id: str) -> bool:
     job = await run_async(redis, jobs.get_job(job_id))
-    if job is None or (job["state"] in TERMINAL_STATES and last >= job["last_event_id"]):
-        state = job["state"] if job else "failed"
-        event = {
-            "id": last, "ts": events.now_iso(), "type": "complete" if state == "succeeded" else "error",
-            "message": f"job {state}; its event log has expired", "data": {"state": state},
-        }  # fmt: skip
-        return sse_frame(last, json.dumps(event))
-    return None
+    return job is None or job["state"] in TERMINAL_STATES
+
+
+async def _closing(redis: Redis, job_id: str, last: int) -> bytes:
+    """The one terminal event for a finished job whose log has expired (older than the retention period)."""
+    job = await run_async(redis, jobs.get_job(job_id)) or {}
+    state = job.get("state", "failed")
+    event_id = max(last, int(job.get("last_event_id") or 0))  # a reconnect with this id then gets 204
+    event = {
+        "id": event_id, "ts": events.now_iso(), "type": "complete" if state == "succeeded" else "error",
+        "message": f"job {state}; its event log has expired", "data": {"state": state, "reason": "log_expired"},
+    }  # fmt: skip
+    return sse_frame(event_id, json.dumps(event))
 
 
 def event_response(redis: Redis, hub: EventHub, job_id: str, after_id: int) -> EventSourceResponse:

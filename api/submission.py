@@ -19,16 +19,15 @@ from shared.redis_ops import run_async
 log = logging.getLogger(__name__)
 
 
-async def submit_job(redis: Redis, sender: TaskSender, kind: str, params: BaseModel, retention_s: int) -> dict:
+async def submit_job(redis: Redis, sender: TaskSender, kind: str, params: BaseModel) -> dict:
     job_id = str(uuid.uuid4())
-    kwargs = params.model_dump(exclude_none=True)
+    kwargs = params.model_dump(mode="json", exclude_unset=True)
     await run_async(redis, jobs.create_job(job_id, kind, kwargs, "api"))
     try:
         await anyio.to_thread.run_sync(sender.send, kind, job_id, kwargs)
     except Exception as exc:
         log.exception("could not queue job %s", job_id)
         message = f"could not queue the job: the Celery broker did not take it ({exc}); check that Redis is up"
-        await run_async(redis, jobs.finish_job(job_id, "failed", message, {"reason": "broker"}, retention_s,
-                                               error=message, allowed=("queued",)))  # fmt: skip
+        await run_async(redis, jobs.reject(job_id, message, "broker"))
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=message) from exc
     return await run_async(redis, jobs.get_job(job_id))

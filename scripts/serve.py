@@ -58,7 +58,7 @@ def main() -> int:
         # A first start has no labelled data yet; training on the shipped example shows the whole flow working.
         log.warning("no score file at %s: training on %s until AVOCET_SCORE_FILE points at yours", score_file, example)
         env["AVOCET_SCORE_FILE"] = str(example)
-    worker_argv = [str(BIN / "celery"), "-A", "worker", "worker", "-Q", "gpu", "--concurrency", "1",
+    worker_argv = [str(BIN / "celery"), "-A", "worker.queue.app", "worker", "-Q", "gpu", "--concurrency", "1",
                    "--prefetch-multiplier", "1", "-E", "--loglevel", "INFO"]  # fmt: skip
     children = {
         "worker": start("worker", worker_argv, env),

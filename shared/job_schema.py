@@ -1,30 +1,61 @@
-"""What a job is: the parameters each kind accepts (validated the same way by the API and the worker) and the
-public job record of docs/contracts.md."""
+"""What a job is: the parameters each kind accepts, declared once and validated through these models by the API,
+`celery call`, the CLIs and the training child, and the public job record of docs/contracts.md."""
 
-import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from shared.labels import parse_labels
+from shared.data import SPLIT_SEED
+from shared.job_states import JobState
+from shared.model_store import NAME_PATTERN, NAME_RULE
 from shared.registry import DEFAULT_MODEL, is_valid_model, valid_keys
 
-JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-TERMINAL_STATES = frozenset({"succeeded", "failed", "cancelled"})
-_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")  # same rule as worker/publish.py
 DEFAULT_EPOCHS = 5
+MAX_EPOCHS = 20
+# Body text is cut at 400 characters (median 102 tokens on the dev set). On a 2-core CPU a MiniLM step costs 0.95 s
+# at 96 tokens but 1.2-1.35 s from 104 to 128 (perf/train_throughput.py: 17.2 vs 12.8 samples/s); the full 5-epoch
+# dev run took 666 s vs 689 s and scored 0.865 vs 0.868 macro-F1 (perf/quality.py), within run-to-run spread. The
+# registry's max_tokens stays each model's hard limit.
+DEFAULT_MAX_TOKENS = 96
+LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+MAX_LABELS = 100
+Label = Annotated[str, Field(pattern=LABEL_PATTERN, description="a short identifier, e.g. interview_scheduled")]
 
 
-class FinetuneParams(BaseModel):
-    """Keyword arguments of `avocet.finetune` (and the body of POST /api/finetune/jobs)."""
+def _unique(values: list[str] | None) -> list[str] | None:
+    return None if values is None else list(dict.fromkeys(values))  # order kept, linear time
+
+
+class Hyperparameters(BaseModel):
+    """Training knobs; null means the base model's registry default (shown by GET /api/models)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field(DEFAULT_MODEL, description="Registry key (see GET /api/models) or a local model folder.")
-    epochs: int = Field(DEFAULT_EPOCHS, ge=1, le=20, description="Training epochs, 1-20.")
-    data: str | None = Field(None, description="Labelled JSONL to train on; default AVOCET_SCORE_FILE.")
-    labels: list[str] | None = Field(None, description="Label set; default AVOCET_LABELS.")
-    name: str | None = Field(None, description="Published as models/avocet-<name>/; default derived from model.")
+    learning_rate: float | None = Field(None, gt=0, le=0.01, description="AdamW peak learning rate.")
+    batch_size: int = Field(16, ge=1, le=256, description="Training batch size.")
+    max_tokens: int = Field(DEFAULT_MAX_TOKENS, ge=8, le=512,
+                            description="Token cap per email, at most the base model's max_tokens.")  # fmt: skip
+    warmup_ratio: float = Field(0.1, ge=0, le=0.5, description="Share of steps spent warming up the learning rate.")
+    weight_decay: float = Field(0.01, ge=0, le=1, description="AdamW weight decay.")
+    seed: int = Field(SPLIT_SEED, ge=0, le=2**31 - 1, description="Seed of the model head and data order.")
+    early_stopping_patience: int = Field(3, ge=1, le=MAX_EPOCHS, description="Stop after this many flat epochs.")
+
+
+class FinetuneParams(BaseModel):
+    """The one declaration of a fine-tune job's parameters: the body of POST /api/finetune/jobs, the kwargs of
+    `avocet.finetune` (celery call), what the training CLI builds from its flags and what its child receives."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(DEFAULT_MODEL, max_length=200,
+                       description="Registry key (see GET /api/models) or a local model folder.")  # fmt: skip
+    epochs: int = Field(DEFAULT_EPOCHS, ge=1, le=MAX_EPOCHS, description=f"Training epochs, 1-{MAX_EPOCHS}.")
+    data: str | None = Field(None, max_length=1024, description="Labelled JSONL to train on; default AVOCET_SCORE_FILE.")
+    labels: list[Label] | None = Field(None, min_length=2, max_length=MAX_LABELS,
+                                       description="Label set; default AVOCET_LABELS.")  # fmt: skip
+    name: str | None = Field(None, pattern=NAME_PATTERN, description=f"Published as models/avocet-<name>/ ({NAME_RULE}); "
+                             "default: the model key.")  # fmt: skip
+    hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
 
     @field_validator("model")
     @classmethod
@@ -33,54 +64,42 @@ class FinetuneParams(BaseModel):
             raise ValueError(f"unknown model {value!r}: use one of {', '.join(valid_keys())}")
         return value
 
-    @field_validator("labels", mode="before")
+    @field_validator("labels")
     @classmethod
-    def _split_labels(cls, value: Any) -> Any:
-        return None if value is None else parse_labels(value)
-
-    @field_validator("name")
-    @classmethod
-    def _safe_name(cls, value: str | None) -> str | None:
-        if value is not None and not _NAME.match(value):
-            raise ValueError("name must be 1-64 characters from a-z, 0-9, '_' and '-'")
+    def _unique_labels(cls, value: list[str] | None) -> list[str] | None:
+        value = _unique(value)
+        if value is not None and len(value) < 2:
+            raise ValueError("give at least two different labels")
         return value
-
-    def cli_args(self) -> list[str]:
-        args = ["--model", self.model, "--epochs", str(self.epochs)]
-        if self.data:
-            args += ["--data", self.data]
-        if self.labels:
-            args += ["--labels", ",".join(self.labels)]
-        if self.name:
-            args += ["--name", self.name]
-        return args
 
 
 class BenchmarkParams(BaseModel):
-    """Keyword arguments of `avocet.benchmark`."""
+    """The one declaration of a benchmark job's parameters (POST /api/benchmark/jobs, `avocet.benchmark`, CLI)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    data: str | None = Field(None, description="Labelled JSONL to score on; default AVOCET_SCORE_FILE.")
-    models: list[str] | None = Field(None, description="Classifiers to score; default every available one.")
+    data: str | None = Field(None, max_length=1024, description="Labelled JSONL to score on; default AVOCET_SCORE_FILE.")
+    models: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None, max_length=50, description="Classifiers to score; default every available one.")
 
-    @field_validator("models", mode="before")
+    @field_validator("models")
     @classmethod
-    def _split_models(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = [m.strip() for m in value.split(",") if m.strip()]
-        return value or None
-
-    def cli_args(self) -> list[str]:
-        args = ["--json", "--save"]
-        if self.data:
-            args += ["--data", self.data]
-        if self.models:
-            args += ["--models", ",".join(self.models)]
-        return args
+    def _unique_models(cls, value: list[str] | None) -> list[str] | None:
+        return _unique(value) or None
 
 
 PARAMS = {"finetune": FinetuneParams, "benchmark": BenchmarkParams}
+
+
+def explain(exc: ValidationError) -> str:
+    """A ValidationError as one line naming each field and its problem."""
+    problems = [f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}" for err in exc.errors()]
+    return "; ".join(problems)
+
+
+def child_args(params: BaseModel) -> list[str]:
+    """How the worker hands validated parameters to a CLI child: one JSON argument, nothing re-split."""
+    return ["--params-json", params.model_dump_json(exclude_defaults=True)]
 
 
 class Progress(BaseModel):
@@ -104,12 +123,12 @@ class Job(BaseModel):
     submitted_at: str
     started_at: str | None = None
     finished_at: str | None = None
-    queue_position: int | None = Field(None, description="0 = next to run; null unless queued.")
+    queue_position: int | None = Field(None, description="1 = next to run; null unless queued.")
     progress: Progress | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
     last_event_id: int = 0
-    source: Literal["api", "celery"] = "api"
+    source: Literal["api", "celery", "worker"] = Field("api", description="worker: queued after a fine-tune")
 
 
 def describe_params(kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -17,9 +17,11 @@ import json
 from typing import Any
 
 from shared import keys
-from shared.events import EMIT_LUA, event_body, now_iso
+from shared.events import EMIT_LUA, event_body, now_iso, retention_seconds
 from shared.job_schema import describe_params
+from shared.job_states import TRANSITIONS
 from shared.redis_ops import Op, script
+from shared.settings import get_settings
 
 HEARTBEAT_TTL_S = 15
 HEARTBEAT_EVERY_S = 3
@@ -38,13 +40,11 @@ return 1
 
 _TRANSITION_LUA = EMIT_LUA + """
 -- KEYS: job, seq, stream, queued, running, alive, cancel
--- ARGV: job_id, channel, event body ('' = none), allowed current states (comma list), new state,
+-- ARGV: job_id, channel, event body ('' = none), required current state, new state,
 --       retention seconds (> 0 = the job ended), heartbeat TTL (> 0 = now running), event type, field/value pairs...
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
-local allowed = false
-for s in string.gmatch(ARGV[4], '[^,]+') do if s == state then allowed = true end end
-if not allowed then return 0 end
+if state ~= ARGV[4] then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[5])
 for i = 9, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('ZREM', KEYS[4], ARGV[1])
@@ -93,38 +93,64 @@ def create_job(job_id: str, kind: str, kwargs: dict[str, Any], source: str) -> O
 
 
 def _transition(
-    job_id: str, allowed: tuple[str, ...], state: str, *, event: tuple[str, str] = ("", ""), retention_s: int = 0,
+    job_id: str, current: str, state: str, *, event: tuple[str, str] = ("", ""), ended: bool = False,
     heartbeat_s: int = 0, **fields: Any,
 ) -> Op[bool]:  # fmt: skip
-    """Change state if it is one of `allowed`, set fields and publish `event` (type, body), all atomically."""
+    """Move from `current` to `state`, set fields and publish `event` (type, body), all atomically; False (and no
+    change) when the job is in another state. Each named operation below is one row of TRANSITIONS."""
+    if state not in TRANSITIONS.get(current, ()):
+        raise ValueError(f"{current} -> {state} is not in the job state table")
     job_keys = (keys.job(job_id), keys.event_seq(job_id), keys.event_stream(job_id), keys.JOBS_QUEUED,
                 keys.JOBS_RUNNING, keys.job_alive(job_id), keys.cancel_flag(job_id))  # fmt: skip
-    allowed_csv = ",".join(json.dumps(s) for s in allowed)
     event_type, body = event
-    args = (job_id, keys.event_channel(job_id), body, allowed_csv, json.dumps(state), retention_s, heartbeat_s,
-            event_type)  # fmt: skip
+    args = (job_id, keys.event_channel(job_id), body, json.dumps(current), json.dumps(state),
+            retention_s() if ended else 0, heartbeat_s, event_type)  # fmt: skip
     changed = yield script(_TRANSITION_LUA, job_keys, args + tuple(_pairs(fields)))
     return changed == 1
 
 
-def start_job(job_id: str, worker: str) -> Op[bool]:
+def retention_s() -> int:
+    """How long a finished job's events stay replayable (AVOCET_EVENT_RETENTION_DAYS), in seconds."""
+    return retention_seconds(get_settings().event_retention_days)
+
+
+def claim(job_id: str, worker: str) -> Op[bool]:
     """queued -> running, with the `started` event and a fresh heartbeat; False if the job may not start."""
     body = event_body("started", f"started on {worker}", {"state": "running", "worker": worker})
     fields = {"started_at": now_iso(), "worker": worker}
-    return (yield from _transition(job_id, ("queued",), "running", event=("started", body),
-                                   heartbeat_s=HEARTBEAT_TTL_S, **fields))  # fmt: skip
+    return (yield from _transition(job_id, "queued", "running", event=("started", body), heartbeat_s=HEARTBEAT_TTL_S,
+                                   **fields))  # fmt: skip
 
 
-def finish_job(
-    job_id: str, state: str, message: str, data: dict[str, Any], retention_s: int, *,
-    result: dict[str, Any] | None = None, error: str | None = None, allowed: tuple[str, ...] = ("running",),
+def _end(
+    job_id: str, current: str, state: str, message: str, data: dict[str, Any], *, result: dict[str, Any] | None = None,
+    error: str | None = None,
 ) -> Op[bool]:  # fmt: skip
     """End the job with its one terminal event: `complete` for succeeded, `error` (data.state) otherwise."""
     event_type = "complete" if state == "succeeded" else "error"
     body = event_body(event_type, message, {**data, "state": state})
     fields = {"finished_at": now_iso(), "result": result, "error": error}
-    return (yield from _transition(job_id, allowed, state, event=(event_type, body), retention_s=retention_s,
-                                   **fields))  # fmt: skip
+    return (yield from _transition(job_id, current, state, event=(event_type, body), ended=True, **fields))
+
+
+def succeed(job_id: str, message: str, result: dict[str, Any]) -> Op[bool]:
+    """running -> succeeded; the `complete` event carries the result."""
+    return (yield from _end(job_id, "running", "succeeded", message, result, result=result))
+
+
+def fail(job_id: str, message: str, reason: str, data: dict[str, Any] | None = None) -> Op[bool]:
+    """running -> failed, with `data.reason` a short code (worker_lost, exit_code, oom, ...)."""
+    return (yield from _end(job_id, "running", "failed", message, {**(data or {}), "reason": reason}, error=message))
+
+
+def reject(job_id: str, message: str, reason: str) -> Op[bool]:
+    """queued -> failed: the job cannot start (bad arguments, the broker refused it)."""
+    return (yield from _end(job_id, "queued", "failed", message, {"reason": reason}, error=message))
+
+
+def stopped(job_id: str, message: str) -> Op[bool]:
+    """running -> cancelled: its worker has stopped the training on request."""
+    return (yield from _end(job_id, "running", "cancelled", message, {}, error="cancelled"))
 
 
 def get_job(job_id: str) -> Op[dict[str, Any] | None]:
@@ -160,13 +186,11 @@ def queue_length() -> Op[int]:
     return (yield lambda r: r.zcard(keys.JOBS_QUEUED))
 
 
-def cancel_job(job_id: str, retention_s: int) -> Op[dict[str, Any] | None]:
+def cancel(job_id: str) -> Op[dict[str, Any] | None]:
     """Ask the job to stop. A queued job is cancelled here and never runs; a running one is stopped by its
     worker, which sees the flag within a second and kills the training process group."""
     yield lambda r: r.set(keys.cancel_flag(job_id), "cancel", ex=CANCEL_FLAG_TTL_S)
-    yield from finish_job(
-        job_id, "cancelled", "cancelled before it started", {}, retention_s, error="cancelled", allowed=("queued",)
-    )
+    yield from _end(job_id, "queued", "cancelled", "cancelled before it started", {}, error="cancelled")
     return (yield from get_job(job_id))
 
 
@@ -190,7 +214,7 @@ def running_jobs() -> Op[list[dict[str, Any]]]:
     return [_decode(raw) for raw in raws if raw]
 
 
-def reap_stale(retention_s: int, restarted_worker: str | None = None) -> Op[list[str]]:
+def reap_stale(restarted_worker: str | None = None) -> Op[list[str]]:
     """Fail running jobs whose worker is gone (heartbeat expired, or the worker itself restarted)."""
     reaped = []
     for job in (yield from running_jobs()):
@@ -198,7 +222,7 @@ def reap_stale(retention_s: int, restarted_worker: str | None = None) -> Op[list
         if alive and (restarted_worker is None or job.get("worker") != restarted_worker):
             continue
         reason = f"worker {job.get('worker')} stopped while the job was running (crash or kill); resubmit the job"
-        if (yield from finish_job(job["id"], "failed", reason, {"reason": "worker_lost"}, retention_s, error=reason)):
+        if (yield from fail(job["id"], reason, "worker_lost")):
             reaped.append(job["id"])
     return reaped
 

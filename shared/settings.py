@@ -24,6 +24,9 @@ class Settings(BaseSettings):
         False, description="Let hub models download when not cached; off by default so a missing model fails at once."
     )
     event_retention_days: float = Field(7.0, gt=0, description="How long a finished job's events stay replayable.")
+    benchmark_after_finetune: bool = Field(
+        True, description="The worker queues a benchmark job after each successful fine-tune (charts stay current)."
+    )
 
     @field_validator("labels", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""Stand-in for `python -m worker.finetune --json` in unit tests: prints contract-shaped JSON lines.
+"""Stand-in for `python -m worker.training --json` in unit tests: prints contract-shaped JSON lines.
 
 python tests/fake_cli.py [--steps N] [--delay S] [--error MSG] [--exit CODE] [--grandchild PIDFILE] [--noise]
 """

@@ -70,7 +70,7 @@ class LiveStack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def start_worker(self, timeout: float = 90.0) -> None:
-        argv = [str(VENV_BIN / "celery"), "-A", "worker", "worker", "-Q", "gpu", "--concurrency", "1",
+        argv = [str(VENV_BIN / "celery"), "-A", "worker.queue.app", "worker", "-Q", "gpu", "--concurrency", "1",
                 "--prefetch-multiplier", "1", "-E", "-n", "test-worker@%h", "--loglevel", "INFO"]  # fmt: skip
         self._spawn("worker", argv)
         wait_until(lambda: self.health().get("workers"), timeout, "the Celery worker to come online")

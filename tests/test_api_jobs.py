@@ -41,7 +41,7 @@ def test_cancel_queued_job(make_client, fake_sender, redis_client):
 def test_cancel_running_job_asks_its_worker(make_client, redis_client):
     client = make_client()
     job_id = client.post("/api/finetune/jobs", json={"epochs": 1}).json()["id"]
-    run_sync(redis_client, jobs.start_job(job_id, "w1"))
+    run_sync(redis_client, jobs.claim(job_id, "w1"))
     response = client.post(f"/api/finetune/jobs/{job_id}/cancel")
     assert response.status_code == 202 and response.json()["state"] == "running"
     assert redis_client.get(keys.cancel_flag(job_id)) == "cancel"
@@ -99,14 +99,24 @@ def test_benchmark_results(make_client, tmp_path):
     assert client.get("/api/benchmark/results").json() == {"latest": runs[0], "history": runs}
 
 
-def test_benchmark_run_queues_a_benchmark_job(make_client, fake_sender):
+def test_benchmark_job_is_queued_listed_and_followed_like_a_finetune(make_client, fake_sender):
     client = make_client()
-    with client.stream("GET", "/api/benchmark/run?models=tfidf,minilm") as response:
-        assert response.status_code == 200
+    response = client.post("/api/benchmark/jobs", json={"models": ["tfidf", "minilm", "tfidf"]})
+    assert response.status_code == 202
     kind, job_id, kwargs = fake_sender.sent[0]
     assert (kind, kwargs) == ("benchmark", {"models": ["tfidf", "minilm"]})
-    job = client.get(f"/api/finetune/jobs/{job_id}").json()
+    job = client.get(f"/api/jobs/{job_id}").json()
     assert job["kind"] == "benchmark" and job["model"] == "tfidf,minilm" and job["epochs"] is None
+    client.post("/api/finetune/jobs", json={"epochs": 1})
+    assert [j["kind"] for j in client.get("/api/jobs").json()] == ["finetune", "benchmark"]
+    assert [j["id"] for j in client.get("/api/jobs?kind=benchmark").json()] == [job_id]
+    assert client.get(f"/api/finetune/jobs/{job_id}").json()["id"] == job_id  # the seed's paths still answer
+
+
+def test_no_get_but_the_seed_run_starts_work(make_client):
+    paths = make_client().get("/openapi.json").json()["paths"]
+    assert [path for path, ops in paths.items() if "get" in ops and path.endswith("/run")] == ["/api/finetune/run"]
+    assert make_client().get("/api/benchmark/run").status_code == 404
 
 
 def test_models_lists_registry_keys(make_client):

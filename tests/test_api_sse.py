@@ -15,9 +15,8 @@ from shared import events, jobs, keys
 from shared.events import _PUBLISH_LUA
 from shared.redis_ops import run_sync, script
 from shared.redis_server import free_port
-from worker.job_runner import run_job
+from worker.queue.job_runner import run_job
 
-RETENTION = 3600
 FAKE_CLI = str(Path(__file__).with_name("fake_cli.py"))
 
 
@@ -40,11 +39,11 @@ def api_url(redis_client, redis_server, fake_sender, tmp_path):
 
 def _job_with_log(r, job_id="j", n=5, finish=True):
     run_sync(r, jobs.create_job(job_id, "finetune", {"model": "minilm", "epochs": 1}, "api"))
-    run_sync(r, jobs.start_job(job_id, "w1"))
+    run_sync(r, jobs.claim(job_id, "w1"))
     for i in range(n):
         run_sync(r, events.publish(job_id, "progress", f"step {i}", {"step": i}))
     if finish:
-        run_sync(r, jobs.finish_job(job_id, "succeeded", "done", {}, RETENTION))
+        run_sync(r, jobs.succeed(job_id, "done", {}))
     return job_id
 
 
@@ -77,7 +76,7 @@ def test_live_follow_gets_every_event_once_in_order(api_url, redis_client):
     reader, received = _follow(api_url, redis_client, job_id)
     for i in range(200):
         run_sync(redis_client, events.publish(job_id, "log", f"line {i}"))
-    run_sync(redis_client, jobs.finish_job(job_id, "succeeded", "done", {}, RETENTION))
+    run_sync(redis_client, jobs.succeed(job_id, "done", {}))
     reader.join(30)
     assert _ids(received) == list(range(1, 204))
 
@@ -98,7 +97,7 @@ def test_fan_out_disconnects_leak_nothing(api_url, redis_client):
     for i in range(100):
         run_sync(redis_client, events.publish(job_id, "log", f"line {i}"))
         time.sleep(0.005)  # a paced publisher, so early leavers really leave mid-stream
-    run_sync(redis_client, jobs.finish_job(job_id, "succeeded", "done", {}, RETENTION))
+    run_sync(redis_client, jobs.succeed(job_id, "done", {}))
     [t.join(60) for t in threads]
     for i, got in results.items():
         assert _ids(got) == (list(range(1, 11)) if i % 4 == 0 else list(range(1, 104))), i
@@ -127,7 +126,7 @@ def test_seed_run_endpoint_streams_a_job_to_complete(api_url, redis_client, fake
     def fake_worker(kind, job_id, kwargs):
         command = lambda kind, params: [sys.executable, FAKE_CLI, "--steps", "3"]  # noqa: E731
         threading.Thread(target=run_job, args=(redis_client, job_id, kind, kwargs),
-                         kwargs={"worker": "w1", "retention_s": RETENTION, "command_for": command}).start()  # fmt: skip
+                         kwargs={"worker": "w1", "command_for": command}).start()  # fmt: skip
 
     fake_sender.on_send = fake_worker
     received = read_sse(f"{api_url}/api/finetune/run?model=minilm&epochs=1", timeout=60)

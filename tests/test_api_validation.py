@@ -7,7 +7,8 @@ BAD_BODIES = [
     ({"model": "minilm", "epochs": 0}, "greater than or equal to 1"),
     ({"model": "minilm", "epochs": 21}, "less than or equal to 20"),
     ({"model": "minilm", "epochs": "many"}, "valid integer"),
-    ({"model": "minilm", "epochs": 1, "name": "Bad Name!"}, "a-z, 0-9"),
+    ({"model": "minilm", "epochs": 1, "name": "Bad Name!"}, "^[a-z0-9_-]{1,64}$"),
+    ({"model": "minilm", "epochs": 1, "name": "abc\n"}, "^[a-z0-9_-]{1,64}$"),
     ({"model": "minilm", "epochs": 1, "colour": "red"}, "Extra inputs"),
 ]
 
@@ -54,7 +55,7 @@ def test_token_guards_work_starting_and_cancelling(make_client):
     assert client.post(f"/api/finetune/jobs/{job_id}/cancel").status_code == 401
     assert client.post(f"/api/finetune/jobs/{job_id}/cancel?token=s3cret").status_code == 202
     assert client.get("/api/finetune/run?epochs=1").status_code == 401
-    assert client.get("/api/benchmark/run").status_code == 401
+    assert client.post("/api/benchmark/jobs", json={}).status_code == 401
     for path in ("/api/finetune/jobs", "/api/health", "/api/models", "/api/finetune/status"):  # reads stay open
         assert client.get(path).status_code == 200
 
@@ -62,11 +63,11 @@ def test_token_guards_work_starting_and_cancelling(make_client):
 def test_openapi_documents_every_endpoint(make_client):
     schema = make_client().get("/openapi.json").json()
     expected = {
-        "/api/finetune/status": {"get"}, "/api/finetune/run": {"get"}, "/api/finetune/jobs": {"get", "post"},
-        "/api/finetune/jobs/{job_id}": {"get"}, "/api/finetune/jobs/{job_id}/events": {"get"},
-        "/api/finetune/jobs/{job_id}/cancel": {"post"}, "/api/models": {"get"}, "/api/health": {"get"},
-        "/api/benchmark/results": {"get"}, "/api/benchmark/run": {"get"},
+        "/api/finetune/status": {"get"}, "/api/finetune/run": {"get"}, "/api/finetune/jobs": {"post"},
+        "/api/jobs": {"get"}, "/api/jobs/{job_id}": {"get"}, "/api/jobs/{job_id}/events": {"get"},
+        "/api/jobs/{job_id}/cancel": {"post"}, "/api/models": {"get"}, "/api/health": {"get"},
+        "/api/benchmark/results": {"get"}, "/api/benchmark/jobs": {"post"},
     }  # fmt: skip
     assert {path: set(ops) for path, ops in schema["paths"].items()} == expected
-    events_op = schema["paths"]["/api/finetune/jobs/{job_id}/events"]["get"]
+    events_op = schema["paths"]["/api/jobs/{job_id}/events"]["get"]
     assert "text/event-stream" in events_op["responses"]["200"]["content"]

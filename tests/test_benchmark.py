@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from worker.adapters.zero_shot_nli import NLI_MODELS
+from worker.inference.zero_shot_nli import NLI_MODELS
 from worker.benchmark.cli import main
-from worker.benchmark.results_file import RESULTS_FILE
+from shared.model_store import RESULTS_FILE
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "data" / "email_score.jsonl.example"
@@ -35,7 +35,7 @@ def _env(tmp: Path) -> dict[str, str]:
 def models_dir(tmp_path_factory) -> Path:
     """Two published fine-tuned models: one trained for real (1 epoch on the example), one copy under another name."""
     root = tmp_path_factory.mktemp("bench")
-    command = [sys.executable, "-m", "worker.finetune", "--model", "minilm", "--epochs", "1", "--data", str(EXAMPLE),
+    command = [sys.executable, "-m", "worker.training", "--model", "minilm", "--epochs", "1", "--data", str(EXAMPLE),
                "--models-dir", str(root / "models"), "--name", "tiny", "--json"]  # fmt: skip
     done = subprocess.run(command, cwd=REPO, env=_env(root), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -55,7 +55,7 @@ def _lines(capsys) -> list[dict]:
 
 
 def test_discovery_finds_both_model_folders(models_dir):
-    from worker.adapters.discovery import find_finetuned
+    from shared.model_store import model_folders as find_finetuned
 
     assert [p.name for p in find_finetuned(models_dir)] == FINETUNED
 

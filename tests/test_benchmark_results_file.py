@@ -2,7 +2,9 @@
 
 import json
 
-from worker.benchmark.results_file import RESULTS_FILE, new_run, read_runs, save_run
+from shared.model_store import RESULTS_FILE, read_runs
+from shared.model_store import new_benchmark_run as new_run
+from shared.model_store import save_benchmark_run as save_run
 
 
 def _run(n: int) -> dict:

@@ -59,10 +59,10 @@ def test_publish_reaches_the_job_channel_with_the_stored_text(redis_client):
 
 def test_finished_job_keeps_its_log_for_the_retention_period(redis_client):
     job_id = _job(redis_client)
-    run_sync(redis_client, jobs.start_job(job_id, "w1"))
+    run_sync(redis_client, jobs.claim(job_id, "w1"))
     assert redis_client.ttl(keys.event_stream(job_id)) == -1  # no expiry while it runs
     retention = events.retention_seconds(7)
-    run_sync(redis_client, jobs.finish_job(job_id, "succeeded", "done", {}, retention))
+    run_sync(redis_client, jobs.succeed(job_id, "done", {}))
     assert retention - 5 <= redis_client.ttl(keys.event_stream(job_id)) <= retention
     assert redis_client.ttl(keys.job(job_id)) == -1  # the job record itself is history and stays
 

@@ -11,11 +11,10 @@ from service_helpers import wait_until
 
 from shared import events, jobs
 from shared.redis_ops import run_sync
-from worker.child_runner import run_child
-from worker.job_runner import run_job
+from worker.queue.child_process import run_child
+from worker.queue.job_runner import run_job
 
 FAKE_CLI = str(Path(__file__).with_name("fake_cli.py"))
-RETENTION = 3600
 
 
 def fake(*args: str):
@@ -60,7 +59,7 @@ def test_stop_kills_the_whole_process_group(tmp_path):
 def test_run_job_streams_events_and_succeeds(redis_client):
     run_sync(redis_client, jobs.create_job("j", "finetune", {"model": "minilm", "epochs": 1}, "api"))
     state = run_job(redis_client, "j", "finetune", {"model": "minilm", "epochs": 1}, worker="w1",
-                    retention_s=RETENTION, command_for=fake("--steps", "3", "--noise"))  # fmt: skip
+                    command_for=fake("--steps", "3", "--noise"))  # fmt: skip
     assert state == "succeeded"
     log = _events(redis_client, "j")
     assert [e["id"] for e in log] == list(range(1, len(log) + 1))
@@ -82,7 +81,7 @@ def test_run_job_streams_events_and_succeeds(redis_client):
     ],
 )
 def test_bad_kwargs_fail_the_job_with_an_error_event(redis_client, kwargs, expected):
-    state = run_job(redis_client, "bad", "finetune", kwargs, worker="w1", retention_s=RETENTION,
+    state = run_job(redis_client, "bad", "finetune", kwargs, worker="w1",
                     command_for=fake())  # fmt: skip
     assert state == "failed"
     job = run_sync(redis_client, jobs.get_job("bad"))
@@ -92,7 +91,7 @@ def test_bad_kwargs_fail_the_job_with_an_error_event(redis_client, kwargs, expec
 
 
 def test_cli_error_line_becomes_the_terminal_event(redis_client):
-    state = run_job(redis_client, "e", "finetune", {"model": "minilm"}, worker="w1", retention_s=RETENTION,
+    state = run_job(redis_client, "e", "finetune", {"model": "minilm"}, worker="w1",
                     command_for=fake("--error", "the data file has no rows"))  # fmt: skip
     assert state == "failed"
     last = _events(redis_client, "e")[-1]
@@ -101,7 +100,7 @@ def test_cli_error_line_becomes_the_terminal_event(redis_client):
 
 
 def test_crash_without_error_line_reports_exit_code_and_stderr(redis_client):
-    run_job(redis_client, "x", "finetune", {"model": "minilm"}, worker="w1", retention_s=RETENTION,
+    run_job(redis_client, "x", "finetune", {"model": "minilm"}, worker="w1",
             command_for=fake("--exit", "1"))  # fmt: skip
     job = run_sync(redis_client, jobs.get_job("x"))
     assert job["state"] == "failed" and job["error"] == "the run exited with code 1: Traceback: boom"
@@ -110,9 +109,9 @@ def test_crash_without_error_line_reports_exit_code_and_stderr(redis_client):
 
 def test_cancelled_while_queued_never_runs(redis_client, tmp_path):
     run_sync(redis_client, jobs.create_job("c", "finetune", {"model": "minilm"}, "api"))
-    run_sync(redis_client, jobs.cancel_job("c", RETENTION))
+    run_sync(redis_client, jobs.cancel("c"))
     marker = tmp_path / "ran"
-    state = run_job(redis_client, "c", "finetune", {"model": "minilm"}, worker="w1", retention_s=RETENTION,
+    state = run_job(redis_client, "c", "finetune", {"model": "minilm"}, worker="w1",
                     command_for=lambda kind, params: ["touch", str(marker)])  # fmt: skip
     assert state == "cancelled" and not marker.exists()
 
@@ -121,7 +120,7 @@ def _run_long_job_while(redis_client, job_id: str, interrupt) -> str:
     """Run a 20-second fake job on worker w1 while `interrupt` acts on it from another thread; its final state."""
     other = threading.Thread(target=interrupt)
     other.start()
-    state = run_job(redis_client, job_id, "finetune", {"model": "minilm"}, worker="w1", retention_s=RETENTION,
+    state = run_job(redis_client, job_id, "finetune", {"model": "minilm"}, worker="w1",
                     command_for=fake("--steps", "200", "--delay", "0.1"))  # fmt: skip
     other.join(5)
     return state
@@ -132,7 +131,7 @@ def test_cancel_during_run_stops_it(redis_client):
 
     def cancel_after_first_progress():
         wait_until(lambda: any(e["type"] == "progress" for e in _events(redis_client, "r")), 30, "progress")
-        run_sync(redis_client, jobs.cancel_job("r", RETENTION))
+        run_sync(redis_client, jobs.cancel("r"))
 
     state = _run_long_job_while(redis_client, "r", cancel_after_first_progress)
     assert state == "cancelled"
@@ -155,7 +154,19 @@ def test_worker_shutdown_fails_the_running_job(redis_client):
 
 def test_benchmark_command_line():
     from shared.job_schema import BenchmarkParams
-    from worker.job_runner import build_command
+    from worker.queue.job_runner import build_command
 
-    argv = build_command("benchmark", BenchmarkParams(models="tfidf, minilm", data="d.jsonl"))
-    assert argv[1:] == ["-m", "worker.benchmark", "--json", "--save", "--data", "d.jsonl", "--models", "tfidf,minilm"]
+    argv = build_command("benchmark", BenchmarkParams(models=["tfidf", "minilm"], data="d.jsonl"))
+    params = '{"data":"d.jsonl","models":["tfidf","minilm"]}'
+    assert argv[1:] == ["-m", "worker.benchmark", "--params-json", params, "--json", "--save"]
+
+
+def test_finetune_child_gets_the_validated_params_whole():
+    from shared.job_schema import FinetuneParams
+    from worker.queue.job_runner import build_command
+    from worker.training.cli import build_parser, params_from
+
+    params = FinetuneParams(epochs=2, labels=["a.b", "c"], name="x", hyperparameters={"learning_rate": 3e-5})
+    argv = build_command("finetune", params)
+    assert argv[1:3] == ["-m", "worker.training"] and argv[-1] == "--json"
+    assert params_from(build_parser().parse_args(argv[3:])) == params

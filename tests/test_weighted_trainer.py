@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from worker.publish import BadNameError, check_name, publish
-from worker.weighted_trainer import WeightedTrainer, class_weights
+from shared.model_store import BadNameError, check_name, publish
+from worker.training.weighted_trainer import WeightedTrainer, class_weights
 
 
 class FixedLogits(nn.Module):

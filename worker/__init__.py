@@ -1,3 +1,2 @@
-"""The GPU worker: Celery app and tasks, plus the training and inference code they call."""
-
-from worker.celery_app import app  # noqa: E402,F401  (`celery -A worker ...` finds the app here)
+"""The GPU worker, by concern: queue/ (Celery app, tasks, job runner), training/ (the fine-tune recipe and its CLI),
+inference/ (classifying with published models and the other classifier adapters), benchmark/ (comparing them)."""

@@ -1,4 +1,4 @@
-"""What the worker's CLIs (worker.finetune, worker.benchmark) share: stdout as one event per line, flushed, and the
+"""What the worker's CLIs (worker.training, worker.benchmark) share: stdout as one event per line, flushed, and the
 common run wrapper (quiet libraries, SIGTERM unwinding, bad input as an `error` line with exit code 2).
 """
 

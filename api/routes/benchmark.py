@@ -1,26 +1,22 @@
-"""Benchmark results (models/benchmark_results.json) and a benchmark run streamed like a fine-tune.
+"""Benchmark jobs and their saved results (models/benchmark_results.json).
 
+curl -X POST localhost:8000/api/benchmark/jobs -H 'content-type: application/json' -d '{"models": ["tfidf"]}'
 curl localhost:8000/api/benchmark/results
-curl -N 'localhost:8000/api/benchmark/run?models=tfidf,minilm-embedding'
+Follow a benchmark job like any job: GET /api/jobs/<id>/events. The worker also queues one after every successful
+fine-tune (AVOCET_BENCHMARK_AFTER_FINETUNE).
 """
 
-import json
-import logging
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, status
 from pydantic import BaseModel
 
-from api.deps import HubDep, RedisDep, SenderDep, SettingsDep, TokenDep, retention_s
-from api.routes.finetune import params_or_422
-from api.sse import event_response
+from api.deps import RedisDep, SenderDep, SettingsDep, TokenDep
 from api.submission import submit_job
-from shared.job_schema import BenchmarkParams
-
-log = logging.getLogger(__name__)
+from shared import model_store
+from shared.job_schema import BenchmarkParams, Job
 
 router = APIRouter(prefix="/api/benchmark", tags=["benchmark"])
-RESULTS_FILE = "benchmark_results.json"
 
 
 class BenchmarkResults(BaseModel):
@@ -28,29 +24,14 @@ class BenchmarkResults(BaseModel):
     history: list[dict[str, Any]]  # every run, newest first
 
 
+@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Job, dependencies=[TokenDep])
+async def create_benchmark_job(params: BenchmarkParams, redis: RedisDep, sender: SenderDep) -> dict:
+    """Queue a benchmark on the GPU queue (never beside a training run); follow it with GET /api/jobs/{id}/events."""
+    return await submit_job(redis, sender, "benchmark", params)
+
+
 @router.get("/results", response_model=BenchmarkResults)
 def read_results(settings: SettingsDep) -> BenchmarkResults:
     """Saved benchmark runs; empty when none have been saved or the file is unreadable."""
-    path = settings.models_dir / RESULTS_FILE
-    try:
-        runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
-        if not isinstance(runs, list) or not all(isinstance(run, dict) for run in runs):
-            raise ValueError("'runs' is not a list of objects")
-    except FileNotFoundError:
-        runs = []
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("ignoring %s: not a readable results file (%s)", path, exc)
-        runs = []
+    runs = model_store.read_benchmark_runs(settings.models_dir)
     return BenchmarkResults(latest=runs[0] if runs else None, history=runs)
-
-
-@router.get("/run", dependencies=[TokenDep], responses={200: {"content": {"text/event-stream": {}}}})
-async def run_benchmark(
-    redis: RedisDep, hub: HubDep, sender: SenderDep, settings: SettingsDep,
-    data: Annotated[str | None, Query(description="labelled JSONL; default AVOCET_SCORE_FILE")] = None,
-    models: Annotated[str | None, Query(description="comma-separated classifiers; default all")] = None,
-):  # fmt: skip
-    """Queue a benchmark on the GPU queue (never beside a training run) and stream its events."""
-    params = params_or_422(BenchmarkParams, {"data": data, "models": models})
-    job = await submit_job(redis, sender, "benchmark", params, retention_s(settings))
-    return event_response(redis, hub, job["id"], 0)

@@ -1,23 +1,24 @@
-"""The seed-compatible fine-tune endpoints: published models, and a run that streams its events.
+"""Fine-tune jobs and published models: submit a job, the seed's run-and-stream endpoint, published models.
 
+curl -X POST localhost:8000/api/finetune/jobs -H 'content-type: application/json' -d '{"model":"minilm","epochs":1}'
 curl localhost:8000/api/finetune/status
 curl -N 'localhost:8000/api/finetune/run?model=minilm&epochs=1'
+Follow and cancel jobs with /api/jobs (api/routes/jobs.py).
 """
 
-import json
 import logging
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from api.deps import HubDep, RedisDep, SenderDep, SettingsDep, TokenDep, retention_s
+from api.deps import HubDep, RedisDep, SenderDep, SettingsDep, TokenDep
 from api.sse import event_response
 from api.submission import submit_job
-from shared.job_schema import DEFAULT_EPOCHS, FinetuneParams
-from shared.registry import DEFAULT_MODEL
+from shared import model_store
+from shared.job_schema import FinetuneParams, Job
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +34,17 @@ class ModelStatus(BaseModel):
 
 
 def read_model_statuses(models_dir: Path) -> list[ModelStatus]:
-    """One entry per models/*/training_info.json, newest first; unreadable files are skipped with a log line."""
+    """One entry per published model, newest first; unreadable ones are skipped with a log line."""
     found = []
-    for info_file in sorted(Path(models_dir).glob("*/training_info.json")):
+    for folder in model_store.model_folders(models_dir):
         try:
-            info = json.loads(info_file.read_text(encoding="utf-8"))
+            info = model_store.read_training_info(folder)
             found.append(ModelStatus(
-                name=info_file.parent.name, base_model=info.get("model_key") or info.get("base_model_id"),
+                name=folder.name, base_model=info.get("model_key") or info.get("base_model_id"),
                 val_macro_f1=info["val_macro_f1"], timestamp=info["timestamp"], sample_count=info["sample_count"],
             ))  # fmt: skip
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.warning("skipping %s: not a readable training_info.json (%s)", info_file, exc)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("skipping %s: not a readable training_info.json (%s)", folder, exc)
     return sorted(found, key=lambda m: m.timestamp, reverse=True)
 
 
@@ -53,25 +54,28 @@ def read_status(settings: SettingsDep) -> list[ModelStatus]:
     return read_model_statuses(settings.models_dir)
 
 
-def params_or_422(schema: type[BaseModel], values: dict) -> BaseModel:
-    """Validate query parameters through the job's parameter model, answering 422 like a body would."""
-    try:
-        return schema.model_validate({k: v for k, v in values.items() if v is not None})
-    except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
+@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Job, dependencies=[TokenDep])
+async def create_finetune_job(params: FinetuneParams, redis: RedisDep, sender: SenderDep) -> dict:
+    """Queue a fine-tune job; it runs when a GPU worker is free (see queue_position). Follow: /api/jobs/{id}/events."""
+    return await submit_job(redis, sender, "finetune", params)
 
 
 @router.get("/run", dependencies=[TokenDep], responses={200: {"content": {"text/event-stream": {}}}})
 async def run_finetune(
-    redis: RedisDep, hub: HubDep, sender: SenderDep, settings: SettingsDep,
-    model: Annotated[str, Query(description="registry key, see GET /api/models")] = DEFAULT_MODEL,
-    epochs: Annotated[int, Query(ge=1, le=20)] = DEFAULT_EPOCHS,
+    redis: RedisDep, hub: HubDep, sender: SenderDep,
+    model: Annotated[str | None, Query(description="registry key, see GET /api/models")] = None,
+    epochs: int | None = None,
     data: str | None = None,
     labels: Annotated[str | None, Query(description="comma-separated label set")] = None,
     name: str | None = None,
 ):  # fmt: skip
-    """Queue a fine-tune job and stream its events (GET so that a browser EventSource can open it)."""
-    values = {"model": model, "epochs": epochs, "data": data, "labels": labels, "name": name}
-    params = params_or_422(FinetuneParams, values)
-    job = await submit_job(redis, sender, "finetune", params, retention_s(settings))
+    """Queue a fine-tune job and stream its events (the seed's GET, so that a browser EventSource can open it).
+    The parameters are FinetuneParams', checked by the same model as the POST body."""
+    values = {"model": model, "epochs": epochs, "data": data, "name": name,
+              "labels": None if labels is None else [part.strip() for part in labels.split(",") if part.strip()]}
+    try:
+        params = FinetuneParams.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
+    job = await submit_job(redis, sender, "finetune", params)
     return event_response(redis, hub, job["id"], 0)

@@ -21,7 +21,7 @@ INFO_KEYS = {
 
 
 def finetune(models_dir: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "worker.finetune", "--models-dir", str(models_dir), "--json", *args]
+    cmd = [sys.executable, "-m", "worker.training", "--models-dir", str(models_dir), "--json", *args]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
@@ -60,7 +60,7 @@ def test_training_info_has_the_documented_keys(trained):
 
 @pytest.mark.parametrize("precision", ["fp32", "auto"])
 def test_the_folder_loads_with_the_adapter_and_single_and_batch_agree(trained, precision):
-    from worker.inference import FineTunedAdapter
+    from worker.inference.fine_tuned import FineTunedAdapter
 
     models_dir, _ = trained
     adapter = FineTunedAdapter(models_dir / "avocet-minilm", batch_size=8, precision=precision)
@@ -117,7 +117,7 @@ def test_a_run_killed_mid_training_leaves_the_previous_model_intact(trained):
     model = models_dir / "avocet-minilm"
     before = {p.name: p.stat().st_mtime_ns for p in model.iterdir()}
     info_before = (model / "training_info.json").read_text()
-    cmd = [sys.executable, "-m", "worker.finetune", "--models-dir", str(models_dir), "--json", "--epochs", "20",
+    cmd = [sys.executable, "-m", "worker.training", "--models-dir", str(models_dir), "--json", "--epochs", "20",
            "--data", str(EXAMPLE)]
     child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:

@@ -1,4 +1,4 @@
-"""Jobs started with `celery -A worker call` list and stream like UI jobs; bad kwargs fail the job, not the worker."""
+"""Jobs started with `celery -A worker.queue.app call` list and stream like UI jobs; bad kwargs fail the job, not the worker."""
 
 import json
 import subprocess
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.integration
 
 
 def _celery_call(stack, kwargs: dict) -> str:
-    argv = [str(VENV_BIN / "celery"), "-A", "worker", "call", "avocet.finetune", "--kwargs", json.dumps(kwargs),
+    argv = [str(VENV_BIN / "celery"), "-A", "worker.queue.app", "call", "avocet.finetune", "--kwargs", json.dumps(kwargs),
             "--queue", "gpu"]  # fmt: skip
     done = subprocess.run(argv, cwd=REPO, env=stack.env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -11,9 +11,10 @@ from functools import partial
 from pathlib import Path
 
 from shared.data import Example
-from worker.adapters.base import Classifier
-from worker.adapters.discovery import SplitFacts, describe_source, find_finetuned, read_info, split_mismatch
-from worker.adapters.zero_shot_nli import NLI_MODELS
+from worker.inference.base import Classifier
+from shared.model_store import model_folders, read_training_info
+from worker.benchmark.split_check import SplitFacts, describe_source, split_mismatch
+from worker.inference.zero_shot_nli import NLI_MODELS
 
 TFIDF, EMBEDDING = "tfidf", "minilm-embedding"
 
@@ -37,12 +38,12 @@ class BenchContext:
 
 
 def all_candidates(ctx: BenchContext) -> list[Candidate]:
-    from worker.adapters.embedding_similarity import EmbeddingSimilarityAdapter
-    from worker.adapters.tfidf_baseline import TfidfBaselineAdapter
-    from worker.adapters.zero_shot_nli import ZeroShotNLIAdapter
+    from worker.inference.embedding_similarity import EmbeddingSimilarityAdapter
+    from worker.inference.tfidf_baseline import TfidfBaselineAdapter
+    from worker.inference.zero_shot_nli import ZeroShotNLIAdapter
 
     labels = ctx.facts.labels
-    found = [_finetuned(folder, ctx.facts) for folder in find_finetuned(ctx.models_dir)]
+    found = [_finetuned(folder, ctx.facts) for folder in model_folders(ctx.models_dir)]
     found.append(Candidate(TFIDF, "tfidf", partial(TfidfBaselineAdapter, ctx.train, name=TFIDF)))
     embedding = partial(EmbeddingSimilarityAdapter, labels, ctx.descriptions, name=EMBEDDING)
     found.append(Candidate(EMBEDDING, "embedding", embedding))
@@ -53,7 +54,7 @@ def all_candidates(ctx: BenchContext) -> list[Candidate]:
 
 
 def _finetuned(folder: Path, facts: SplitFacts) -> Candidate:
-    from worker.inference import FineTunedAdapter
+    from worker.inference.fine_tuned import FineTunedAdapter
 
     def build() -> Classifier:
         adapter = FineTunedAdapter(folder)
@@ -61,7 +62,7 @@ def _finetuned(folder: Path, facts: SplitFacts) -> Candidate:
         return adapter
 
     try:
-        info = read_info(folder)
+        info = read_training_info(folder)
     except ValueError as exc:
         return Candidate(folder.name, "finetuned", build, refusal=str(exc))
     return Candidate(folder.name, "finetuned", build, split_mismatch(info, facts), describe_source(info, facts))

@@ -1,6 +1,9 @@
 """Benchmark CLI: `python -m worker.benchmark [--data PATH] [--models a,b] [--save] [--json] [--labels a,b]`.
 
-Stdout is the interface, as for worker.finetune: progress lines, flushed, then a table; with --json every line is
+--data and --models build a BenchmarkParams (shared/job_schema.py), as the API and `celery call` do; the worker's
+child gets it whole as `--params-json '{...}'`.
+
+Stdout is the interface, as for worker.training: progress lines, flushed, then a table; with --json every line is
 one JSON object (docs/contracts.md) and the table arrives as `log` lines. Exit codes: 0 done (after a `complete`
 line), 2 bad input, 1 anything else, 143 terminated. Unavailable models are results with a reason, not failures.
 """
@@ -9,7 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from shared.data import SPLIT_SEED, DataError, load_examples, split_examples
+from shared.job_schema import BenchmarkParams, explain
 from shared.labels import parse_labels
 from shared.settings import get_settings
 from worker.cli_io import run_cli
@@ -18,8 +24,9 @@ from worker.cli_io import run_cli
 def build_parser() -> argparse.ArgumentParser:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m worker.benchmark", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=settings.score_file, help="labelled JSONL (AVOCET_SCORE_FILE)")
-    parser.add_argument("--models", type=parse_labels, help="comma-separated classifier names (default: all)")
+    parser.add_argument("--data", help="labelled JSONL (default AVOCET_SCORE_FILE)")
+    parser.add_argument("--models", help="comma-separated classifier names (default: all)")
+    parser.add_argument("--params-json", help="--data and --models as one BenchmarkParams JSON object")
     parser.add_argument("--labels", type=parse_labels, default=settings.labels, help="comma-separated label set")
     parser.add_argument("--models-dir", type=Path, default=settings.models_dir, help="AVOCET_MODELS_DIR")
     parser.add_argument("--descriptions", type=Path, help="JSON {label: description} for the zero-shot models")
@@ -28,28 +35,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def params_from(args: argparse.Namespace) -> BenchmarkParams:
+    try:
+        if args.params_json is not None:
+            return BenchmarkParams.model_validate_json(args.params_json)
+        models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+        return BenchmarkParams(data=args.data, models=models)
+    except ValidationError as exc:
+        raise ValueError(f"bad parameters ({explain(exc)})") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return run_cli(args.json, lambda emit: _run(args, emit), (DataError, ValueError))
 
 
 def _run(args, emit) -> int:
-    from worker.adapters.descriptions import read_descriptions
+    from worker.inference.descriptions import read_descriptions
     from shared.data import file_sha256
-    from worker.adapters.discovery import SplitFacts
+    from worker.benchmark.split_check import SplitFacts
     from worker.benchmark.candidates import BenchContext, all_candidates, select
-    from worker.benchmark.results_file import new_run, save_run
+    from shared.model_store import new_benchmark_run, save_benchmark_run
     from worker.benchmark.runner import run_candidates
-    from worker.encoding import device_name
+    from worker.training.encoding import device_name
 
+    params = params_from(args)
+    data_file = Path(params.data) if params.data else get_settings().score_file
     descriptions = read_descriptions(args.descriptions) if args.descriptions else None
-    data = load_examples(args.data, args.labels)
+    data = load_examples(data_file, args.labels)
     train, val, notes = split_examples(data.examples, seed=SPLIT_SEED)
     for warning in [*data.warnings, *notes]:
         emit("warning", warning)
-    facts = SplitFacts(data.labels, SPLIT_SEED, sorted(e.line for e in val), file_sha256(args.data))
+    facts = SplitFacts(data.labels, SPLIT_SEED, sorted(e.line for e in val), file_sha256(data_file))
     ctx = BenchContext(train, facts, args.models_dir, get_settings().allow_downloads, descriptions)
-    candidates = select(all_candidates(ctx), args.models)
+    candidates = select(all_candidates(ctx), params.models)
     emit(
         "start",
         f"benchmarking {len(candidates)} classifiers on {device_name()}: {len(val)} validation rows of "
@@ -63,8 +82,8 @@ def _run(args, emit) -> int:
             emit("log", line)
         else:
             print(line, flush=True)  # the table is for people: no [log] prefix in text mode
-    run = new_run(args.data, len(val), SPLIT_SEED, results)
-    saved = str(save_run(args.models_dir, run)) if args.save else None
+    run = new_benchmark_run(data_file, len(val), SPLIT_SEED, results)
+    saved = str(save_benchmark_run(args.models_dir, run)) if args.save else None
     available = sum(r["available"] for r in results)
     emit(
         "complete",

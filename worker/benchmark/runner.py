@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 
 from shared.data import Example
-from worker.adapters.base import AdapterUnavailable
+from worker.inference.base import AdapterUnavailable
 from worker.benchmark.candidates import Candidate
-from worker.metrics import classification_report
+from worker.training.metrics import classification_report
 
 logger = logging.getLogger(__name__)
 

@@ -8,46 +8,54 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from shared.data import SPLIT_SEED, file_sha256, load_examples, split_examples
-from shared.registry import get_spec
-from worker.encoding import DEFAULT_MAX_LENGTH, PAD_MULTIPLE, device_name, encode, sorted_by_length
-from worker.publish import check_name, clean_stale_staging, model_dir, publish, staging_dir
-from worker.training_info import build_training_info, write_training_info
+from shared.job_schema import FinetuneParams
+from shared.registry import ModelSpec, get_spec
+from worker.training.encoding import PAD_MULTIPLE, device_name, encode, sorted_by_length
+from shared.model_store import check_name, clean_stale_staging, model_dir, publish, staging_dir, write_training_info
+from worker.training.training_info import build_training_info
 
 logger = logging.getLogger(__name__)
 Emit = Callable[..., None]
+DEFAULT_LEARNING_RATE = 2e-5  # for base models whose registry entry sets none
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
-    model: str = "minilm"
-    data: Path = Path("data/email_score.jsonl")
-    labels: list[str] = field(default_factory=list)
-    models_dir: Path = Path("models")
-    name: str | None = None
-    epochs: int = 5
-    batch_size: int = 16
-    learning_rate: float | None = None  # None: the registry entry's default, else 2e-5
-    warmup_ratio: float = 0.1
-    weight_decay: float = 0.01
-    max_length: int = DEFAULT_MAX_LENGTH
-    patience: int = 3
-    seed: int = SPLIT_SEED
+    """Everything one run needs, resolved. Built by from_params, so every value has passed FinetuneParams' checks."""
+
+    spec: ModelSpec
+    name: str
+    data: Path
+    labels: list[str]
+    models_dir: Path
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    warmup_ratio: float
+    weight_decay: float
+    max_length: int
+    patience: int
+    seed: int
     allow_downloads: bool = False
     freeze_embeddings: bool = True
 
-    def __post_init__(self):
-        if not 1 <= self.epochs <= 20:
-            raise ValueError(f"epochs must be between 1 and 20, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
-        self.spec = get_spec(self.model)
-        self.name = check_name(self.name or self.spec.key)
-        self.learning_rate = self.learning_rate or self.spec.learning_rate or 2e-5
-        self.max_length = min(self.max_length, self.spec.max_tokens)
+    @classmethod
+    def from_params(
+        cls, params: FinetuneParams, *, data: Path, labels: list[str], models_dir: Path, allow_downloads: bool = False
+    ) -> "TrainConfig":  # fmt: skip
+        """`data` and `labels` are the defaults (the score file, the canonical labels) unless params name others."""
+        spec, hp = get_spec(params.model), params.hyperparameters
+        return cls(
+            spec=spec, name=check_name(params.name or spec.key), data=Path(params.data) if params.data else Path(data),
+            labels=list(params.labels or labels), models_dir=Path(models_dir), epochs=params.epochs,
+            batch_size=hp.batch_size, learning_rate=hp.learning_rate or spec.learning_rate or DEFAULT_LEARNING_RATE,
+            warmup_ratio=hp.warmup_ratio, weight_decay=hp.weight_decay, max_length=min(hp.max_tokens, spec.max_tokens),
+            patience=hp.early_stopping_patience, seed=hp.seed, allow_downloads=allow_downloads,
+        )  # fmt: skip
 
 
 def run_finetune(config: TrainConfig, emit: Emit) -> dict:
@@ -59,7 +67,7 @@ def run_finetune(config: TrainConfig, emit: Emit) -> dict:
     data = load_examples(config.data, config.labels)
     for warning in data.warnings:
         emit("warning", warning)
-    train, val, notes = split_examples(data.examples, seed=config.seed)
+    train, val, notes = split_examples(data.examples, seed=SPLIT_SEED)  # fixed: the benchmark scores this split
     for note in notes:
         emit("warning", note)
     emit(
@@ -95,9 +103,9 @@ def run_finetune(config: TrainConfig, emit: Emit) -> dict:
 def _train(config: TrainConfig, labels, train, val, staged: Path, emit: Emit):
     from transformers import DataCollatorWithPadding, PrinterCallback
 
-    from worker.callbacks import BestModelCallback, ProgressCallback
-    from worker.model_loading import load_tokenizer_and_model
-    from worker.weighted_trainer import WeightedTrainer, class_weights
+    from worker.training.callbacks import BestModelCallback, ProgressCallback
+    from worker.training.model_loading import load_tokenizer_and_model
+    from worker.training.weighted_trainer import WeightedTrainer, class_weights
 
     tokenizer, model = load_tokenizer_and_model(config.spec, labels, config.allow_downloads)
     if config.freeze_embeddings:
@@ -166,7 +174,7 @@ def _metrics_for(labels: list[str]):
 
 def _report(prediction, labels: list[str]) -> dict:
     """Full metrics from a Trainer prediction (logits and label ids)."""
-    from worker.metrics import classification_report
+    from worker.training.metrics import classification_report
 
     y_pred = [labels[i] for i in prediction.predictions.argmax(-1)]
     y_true = [labels[i] for i in prediction.label_ids]

@@ -42,8 +42,8 @@ def run_baseline(data: Path, labels: list[str], model_key: str, max_length: int)
 
     from shared.data import load_examples, split_examples
     from shared.registry import get_spec
-    from worker.metrics import classification_report
-    from worker.model_loading import load_tokenizer_and_model
+    from worker.training.metrics import classification_report
+    from worker.training.model_loading import load_tokenizer_and_model
 
     loaded = load_examples(data, labels)
     train, val, _ = split_examples(loaded.examples)
@@ -71,7 +71,7 @@ def run_baseline(data: Path, labels: list[str], model_key: str, max_length: int)
 
 
 def run_ours(data: Path, labels: list[str], model_key: str) -> dict:
-    from worker.training import TrainConfig, run_finetune
+    from worker.training.pipeline import TrainConfig, run_finetune
 
     with tempfile.TemporaryDirectory() as models_dir:
         config = TrainConfig(model=model_key, data=data, labels=labels, models_dir=Path(models_dir), epochs=1)

@@ -14,13 +14,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from shared import events, jobs
-from shared.job_schema import PARAMS
+from shared.job_schema import PARAMS, child_args, explain
 from shared.redis_ops import run_sync
-from worker.child_runner import ChildResult, run_child
+from worker.queue.child_process import ChildResult, run_child
 
 log = logging.getLogger(__name__)
 
-CLI_MODULES = {"finetune": "worker.finetune", "benchmark": "worker.benchmark"}
+CLI_MODULES = {"finetune": "worker.training", "benchmark": "worker.benchmark"}
 _PROGRESS_FIELDS = {
     "progress": ("epoch", "step", "total", "loss"),
     "eval": ("epoch", "step", "total", "f1", "accuracy"),
@@ -30,38 +30,28 @@ CommandFor = Callable[[str, BaseModel], list[str]]
 
 
 def build_command(kind: str, params: BaseModel) -> list[str]:
-    """The CLI invocation for a job: `python -m worker.<kind> ... --json`."""
-    args = params.cli_args()  # type: ignore[attr-defined]
-    if "--json" not in args:
-        args.append("--json")
-    return [sys.executable, "-m", CLI_MODULES[kind], *args]
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    problems = [f"{'.'.join(str(p) for p in err['loc']) or 'kwargs'}: {err['msg']}" for err in exc.errors()]
-    return "bad task arguments (" + "; ".join(problems) + ")"
+    """The CLI invocation for a job: `python -m worker.<kind> --params-json '{...}' --json` (a benchmark also saves)."""
+    extra = ["--save"] if kind == "benchmark" else []
+    return [sys.executable, "-m", CLI_MODULES[kind], *child_args(params), "--json", *extra]
 
 
 def run_job(
-    redis: Any, job_id: str, kind: str, kwargs: dict[str, Any], *, worker: str, retention_s: int,
-    command_for: CommandFor = build_command,
+    redis: Any, job_id: str, kind: str, kwargs: dict[str, Any], *, worker: str, command_for: CommandFor = build_command,
 ) -> str:  # fmt: skip
     """Run the job if it is still queued; returns its final state."""
     run_sync(redis, jobs.create_job(job_id, kind, kwargs, "celery"))  # no-op when the API or publish hook made it
     try:
         params = PARAMS[kind].model_validate(kwargs)
     except ValidationError as exc:
-        message = describe_validation_error(exc)
+        message = f"bad task arguments ({explain(exc)})"
         log.warning("job %s rejected: %s", job_id, message)
-        data = {"reason": "bad_input"}
-        ending = jobs.finish_job(job_id, "failed", message, data, retention_s, error=message, allowed=("queued",))
-        run_sync(redis, ending)
+        run_sync(redis, jobs.reject(job_id, message, "bad_input"))
         return "failed"
-    if not run_sync(redis, jobs.start_job(job_id, worker)):
+    if not run_sync(redis, jobs.claim(job_id, worker)):
         state = (run_sync(redis, jobs.get_job(job_id)) or {}).get("state")
         log.warning("job %s is %s, not queued: not starting it (cancelled, or delivered twice)", job_id, state)
         return str(state)
-    run = _JobRun(redis, job_id, retention_s)
+    run = _JobRun(redis, job_id)
     try:
         result = run_child(command_for(kind, params), run.on_line, run.should_stop, env=_child_env())
     except Exception as exc:  # the job must not stay "running" because the worker side broke
@@ -77,8 +67,8 @@ def _child_env() -> dict[str, str]:
 class _JobRun:
     """Per-run state: forwards lines as events, keeps progress, heartbeats, and picks the terminal event."""
 
-    def __init__(self, redis: Any, job_id: str, retention_s: int) -> None:
-        self.redis, self.job_id, self.retention_s = redis, job_id, retention_s
+    def __init__(self, redis: Any, job_id: str) -> None:
+        self.redis, self.job_id = redis, job_id
         self.progress: dict[str, Any] = {}
         self.final: tuple[str, str, dict[str, Any]] | None = None  # the CLI's complete/error line, held back
         self.stop_reason: str | None = None
@@ -107,21 +97,22 @@ class _JobRun:
         if result.stopped and self.stop_reason == "shutdown":
             return self.finish_failed("the worker shut down during the run; resubmit the job", "worker_shutdown")
         if result.stopped:
-            return self._end("cancelled", "cancelled by request; the previous model is unchanged", {}, "cancelled")
+            message = "cancelled by request; the previous model is unchanged"
+            return self._end("cancelled", jobs.stopped(self.job_id, message))
         if result.returncode == 0 and self.final and self.final[0] == "complete":
             _, message, data = self.final
-            return self._end("succeeded", message or "complete", data, None, result=data)
+            return self._end("succeeded", jobs.succeed(self.job_id, message or "complete", data))
         if self.final and self.final[0] == "error":
             _, message, data = self.final
-            return self._end("failed", message or "the run failed", data, message or "failed")
+            reason = str(data.pop("reason", "error"))
+            return self._end("failed", jobs.fail(self.job_id, message or "the run failed", reason, data))
         tail = f": {result.stderr_tail[-1]}" if result.stderr_tail else ""
         return self.finish_failed(f"the run exited with code {result.returncode}{tail}", "exit_code")
 
     def finish_failed(self, message: str, reason: str) -> str:
-        return self._end("failed", message, {"reason": reason}, message)
+        return self._end("failed", jobs.fail(self.job_id, message, reason))
 
-    def _end(self, state: str, message: str, data: dict[str, Any], error: str | None, result: Any = None) -> str:
-        op = jobs.finish_job(self.job_id, state, message, data, self.retention_s, result=result, error=error)
+    def _end(self, state: str, op: Any) -> str:
         if not run_sync(self.redis, op):
             log.warning("job %s had already ended (reaped?) when its run finished as %s", self.job_id, state)
         return state

@@ -7,11 +7,6 @@ from torch.utils.data import Dataset
 
 from shared.data import Example
 
-# Body text is cut at 400 characters (median 102 tokens on the dev set). On this 2-core CPU a MiniLM step costs
-# 0.95 s at 96 tokens but 1.2-1.35 s from 104 to 128 (bench/train_throughput.py: 17.2 vs 12.8 samples/s); the full
-# 5-epoch dev run took 666 s vs 689 s and scored 0.865 vs 0.868 macro-F1 (bench/quality.py), within run-to-run
-# spread. Registry max_tokens stays the model's hard limit.
-DEFAULT_MAX_LENGTH = 96
 PAD_MULTIPLE = 8  # fewer distinct batch shapes for the CPU kernels, at most 7 pad tokens a row
 
 

@@ -1,14 +1,11 @@
-"""training_info.json: what a published model is, how it was trained and how well it scored."""
+"""The content of training_info.json: what a published model is, how it was trained and how well it scored
+(shared.model_store reads and writes the file)."""
 
-import json
 import platform
 from collections import Counter
 from datetime import datetime, timezone
-from pathlib import Path
 
-from shared.data import VAL_FRACTION
-
-INFO_FILE = "training_info.json"
+from shared.data import SPLIT_SEED, VAL_FRACTION
 
 
 def build_training_info(config, data, train, val, report: dict, best, train_seconds: float, data_sha256: str) -> dict:
@@ -16,7 +13,7 @@ def build_training_info(config, data, train, val, report: dict, best, train_seco
     import torch
     import transformers
 
-    from worker.encoding import device_name
+    from worker.training.encoding import device_name
     from shared.registry import resolve_base_model
 
     return {
@@ -43,12 +40,13 @@ def build_training_info(config, data, train, val, report: dict, best, train_seco
             "warmup_ratio": config.warmup_ratio,
             "weight_decay": config.weight_decay,
             "max_length": config.max_length,
+            "seed": config.seed,
             "early_stopping_patience": config.patience,
             "gradient_checkpointing": config.spec.gradient_checkpointing,
             "class_weights": "total / (n_classes * count)",
         },
         "split": {
-            "seed": config.seed,
+            "seed": SPLIT_SEED,
             "val_fraction": VAL_FRACTION,
             "train_count": len(train),
             "val_count": len(val),
@@ -67,11 +65,3 @@ def build_training_info(config, data, train, val, report: dict, best, train_seco
             "scikit-learn": sklearn.__version__,
         },
     }
-
-
-def write_training_info(folder: Path, info: dict) -> None:
-    (Path(folder) / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-
-
-def read_training_info(folder: Path) -> dict:
-    return json.loads((Path(folder) / INFO_FILE).read_text(encoding="utf-8"))

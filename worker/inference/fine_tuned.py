@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 
 from shared.data import model_text
-from worker.adapters.base import BatchClassifier, Row, row_fields
-from worker.training_info import INFO_FILE, read_training_info
+from worker.inference.base import BatchClassifier, Row, row_fields
+from shared.model_store import INFO_FILE, read_training_info
 
 logger = logging.getLogger(__name__)
 

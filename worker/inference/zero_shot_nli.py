@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-from worker.adapters.base import AdapterUnavailable, BatchClassifier, Row, plain_text, row_fields, torch_device
-from worker.adapters.descriptions import label_descriptions
+from worker.inference.base import AdapterUnavailable, BatchClassifier, Row, plain_text, row_fields, torch_device
+from worker.inference.descriptions import label_descriptions
 
 NLI_MODELS: dict[str, str] = {
     "deberta-zeroshot": "MoritzLaurer/deberta-v3-large-zeroshot-v2.0",

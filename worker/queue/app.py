@@ -4,12 +4,10 @@ Delivery settings (see shared/jobs.py for the whole crash design): tasks are ack
 (`task_acks_late=False`), so a run longer than the Redis `visibility_timeout` is never delivered a second time,
 and the worker does not prefetch (`worker_disable_prefetch`), so a waiting job is never held by a busy worker and
 queue positions are true. Start a worker with:
-    celery -A worker worker -Q gpu --concurrency 1 --prefetch-multiplier 1 -E
+    celery -A worker.queue.app worker -Q gpu --concurrency 1 --prefetch-multiplier 1 -E
 """
 
-from functools import lru_cache
 
-import redis
 from celery import Celery
 
 from shared import keys
@@ -17,7 +15,7 @@ from shared.settings import get_settings
 
 _settings = get_settings()
 
-app = Celery("avocet", broker=_settings.redis_url, backend=_settings.redis_url, include=["worker.tasks"])
+app = Celery("avocet", broker=_settings.redis_url, backend=_settings.redis_url, include=["worker.queue.tasks"])
 app.conf.update(
     task_default_queue=keys.QUEUE,
     task_routes={"avocet.*": {"queue": keys.QUEUE}},
@@ -37,14 +35,5 @@ app.conf.update(
 )
 
 
-@lru_cache
-def redis_client() -> redis.Redis:
-    """The worker's Redis client for jobs and events (redis-py pools are safe across the pool's fork)."""
-    return redis.Redis.from_url(_settings.redis_url, decode_responses=True)
-
-
-def retention_s() -> int:
-    return max(1, int(_settings.event_retention_days * 86400))
-
-
-from worker import hooks  # noqa: E402,F401  (connects the signal handlers wherever the app is loaded)
+# Imported here, not in the worker only: `celery -A worker.queue.app call` must record the job it publishes too.
+from worker.queue import signals  # noqa: E402,F401

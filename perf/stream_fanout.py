@@ -213,7 +213,7 @@ def main() -> None:
         wait_for(lambda: health(base), 60, "the API")
         report = {"fanout": fanout(base, redis.Redis.from_url(server.url), psutil.Process(children[0].pid), args)}
         if not args.no_handoff:
-            worker = [str(Path(sys.executable).parent / "celery"), "-A", "worker", "worker", "-Q", "gpu",
+            worker = [str(Path(sys.executable).parent / "celery"), "-A", "worker.queue.app", "worker", "-Q", "gpu",
                       "--concurrency", "1", "--prefetch-multiplier", "1", "-E", "--loglevel", "WARNING"]  # fmt: skip
             children.append(start_process(worker, env, work / "worker.log"))
             wait_for(lambda: health(base).get("workers"), 120, "the worker")

@@ -20,7 +20,7 @@ from bench.train_throughput import stratified_sample  # noqa: E402
 
 
 def quick_model(data: Path, models_dir: Path) -> Path:
-    from worker.training import TrainConfig, run_finetune
+    from worker.training.pipeline import TrainConfig, run_finetune
 
     lines = stratified_sample(data, 400)
     sample = models_dir / "sample.jsonl"
@@ -47,7 +47,7 @@ def main() -> None:
     from transformers import pipeline
 
     from shared.data import model_text
-    from worker.inference import FineTunedAdapter
+    from worker.inference.fine_tuned import FineTunedAdapter
 
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = args.model_dir or quick_model(args.data, Path(tmp))

@@ -1,19 +1,11 @@
-"""Fine-tuned models on the models volume, and whether the data given may score them fairly.
+"""Whether the data given may score a published fine-tuned model fairly (shared.model_store lists the models).
 
-A fine-tuned model is any models/<folder>/ holding a training_info.json (the same scan the API's model list does).
-It may only be scored on rows it never trained on, so its recorded split must be the split this data gives: the same
-validation lines (and, ideally, the same file by sha256) and the same label set. Otherwise it is refused with a
+A fine-tuned model may only be scored on rows it never trained on, so its recorded split must be the split this
+data gives: the same validation lines (and, ideally, the same file by sha256) and the same label set. Otherwise it is refused with a
 reason rather than scored on its own training rows.
 """
 
-import json
-import logging
 from dataclasses import dataclass
-from pathlib import Path
-
-from worker.training_info import INFO_FILE
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -24,26 +16,6 @@ class SplitFacts:
     seed: int
     val_lines: list[int]
     data_sha256: str
-
-
-def find_finetuned(models_dir: Path | str) -> list[Path]:
-    """Model folders under models_dir, by name; none (and no error) when models_dir does not exist."""
-    root = Path(models_dir)
-    if not root.is_dir():
-        return []
-    return sorted(p.parent for p in root.glob(f"*/{INFO_FILE}") if not p.parent.name.startswith("."))
-
-
-def read_info(folder: Path) -> dict:
-    """The folder's training_info.json; ValueError with the file named when it is unreadable."""
-    path = Path(folder) / INFO_FILE
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"unreadable {path}: {exc}") from exc
-    if not isinstance(info, dict):
-        raise ValueError(f"unreadable {path}: not a JSON object")
-    return info
 
 
 def split_mismatch(info: dict, facts: SplitFacts) -> str | None:

@@ -1,6 +1,6 @@
 """Celery signal handlers that keep the job store true to what the workers do.
 
-- before_task_publish (in whatever process sends the task, e.g. `celery -A worker call`): record the job as queued,
+- before_task_publish (in whatever process sends the task, e.g. `celery -A worker.queue.app call`): record the job as queued,
   source "celery", unless the API already did; so ops-submitted jobs list and stream like UI ones.
 - worker_ready: fail jobs this worker left "running" when it died, reap any whose heartbeat expired, and start
   this worker's own heartbeat (read by /api/health).
@@ -20,18 +20,13 @@ from celery import signals
 
 from shared import jobs, keys
 from shared.redis_ops import run_sync
+from worker.queue.connections import redis_client as _client
 
 log = logging.getLogger(__name__)
 
 WORKER_HEARTBEAT_TTL_S = 30
 _WORKER_HEARTBEAT_EVERY_S = 10
 _stop_heartbeat = threading.Event()
-
-
-def _client():
-    from worker.celery_app import redis_client
-
-    return redis_client()
 
 
 @signals.before_task_publish.connect
@@ -48,10 +43,8 @@ def record_published_job(sender=None, body=None, headers=None, **_):
 
 @signals.worker_ready.connect
 def reap_and_beat(sender=None, **_):
-    from worker.celery_app import retention_s
-
     hostname = sender.hostname
-    reaped = run_sync(_client(), jobs.reap_stale(retention_s(), restarted_worker=hostname))
+    reaped = run_sync(_client(), jobs.reap_stale(restarted_worker=hostname))
     if reaped:
         log.warning("marked %d job(s) left running by a dead worker as failed: %s", len(reaped), ", ".join(reaped))
     threading.Thread(target=_beat, args=(hostname,), name="avocet-heartbeat", daemon=True).start()

@@ -28,10 +28,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from shared.data import load_examples, split_examples
-    from worker.adapters.tfidf_baseline import TfidfBaselineAdapter
-    from worker.metrics import classification_report
-    from worker.training import TrainConfig, run_finetune
-    from worker.training_info import read_training_info
+    from worker.inference.tfidf_baseline import TfidfBaselineAdapter
+    from worker.training.metrics import classification_report
+    from worker.training.pipeline import TrainConfig, run_finetune
+    from shared.model_store import read_training_info
 
     labels = sorted({json.loads(line)["label"] for line in args.data.read_text().splitlines() if line.strip()})
     data = load_examples(args.data, labels)

@@ -3,7 +3,8 @@
 import json
 
 from shared.data import file_sha256
-from worker.adapters.discovery import SplitFacts, describe_source, find_finetuned, split_mismatch
+from shared.model_store import model_folders as find_finetuned
+from worker.benchmark.split_check import SplitFacts, describe_source, split_mismatch
 
 LABELS = ["a", "b", "c"]
 FACTS = SplitFacts(LABELS, 42, [3, 7, 9], "f" * 64)

@@ -1,0 +1,125 @@
+"""Training CLI: `python -m worker.training --model minilm --epochs 5 [--data PATH] [--labels a,b] [--name N] [--json]`.
+
+The flags build a FinetuneParams (shared/job_schema.py), the same object the API and `celery call` validate; the
+worker's training child gets it whole as `--params-json '{...}'`. Paths are taken as given: this CLI is for the
+operator on the box. Stdout is the interface (the worker reads it): one line per event, flushed; `--json` prints
+the same events as one JSON object per line (docs/contracts.md). Exit codes: 0 done, 2 bad input, 3 model
+unavailable, 4 out of memory, 1 anything else, 143 terminated.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from shared.data import DataError
+from shared.job_schema import DEFAULT_EPOCHS, DEFAULT_MAX_TOKENS, FinetuneParams, explain
+from shared.model_store import BadNameError
+from shared.registry import DEFAULT_MODEL, UnknownModelError
+from shared.settings import get_settings
+from worker.cli_io import run_cli
+
+EXIT_UNAVAILABLE, EXIT_OOM = 3, 4
+# flag -> where it goes in FinetuneParams; every range is checked there, not here
+_TOP_LEVEL = ("model", "epochs", "data", "name")
+_HYPERPARAMETERS = {"batch_size": "batch_size", "learning_rate": "learning_rate", "max_length": "max_tokens",
+                    "warmup_ratio": "warmup_ratio", "weight_decay": "weight_decay", "seed": "seed",
+                    "patience": "early_stopping_patience"}  # fmt: skip
+
+
+class BadParamsError(ValueError):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m worker.training", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help=f"registry key or a local HF-format folder (default {DEFAULT_MODEL})")
+    parser.add_argument("--epochs", type=int, help=f"default {DEFAULT_EPOCHS}; stops early after 3 flat epochs")
+    parser.add_argument("--data", help="labelled JSONL (default AVOCET_SCORE_FILE)")
+    parser.add_argument("--labels", help="comma-separated label set (default AVOCET_LABELS)")
+    parser.add_argument("--name", help="output name: models/avocet-<name>/ (default: the model key)")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--learning-rate", type=float, help="default: the registry entry's, else 2e-5")
+    parser.add_argument("--max-length", type=int, help=f"token cap per email (default {DEFAULT_MAX_TOKENS})")
+    parser.add_argument("--warmup-ratio", type=float)
+    parser.add_argument("--weight-decay", type=float)
+    parser.add_argument("--seed", type=int, help="seed of the model head and data order (the split is fixed)")
+    parser.add_argument("--patience", type=int, help="early stopping after this many flat epochs")
+    parser.add_argument("--params-json", help="all of the above as one FinetuneParams JSON object (the worker's way)")
+    parser.add_argument("--models-dir", type=Path, help="AVOCET_MODELS_DIR")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line instead of text")
+    return parser
+
+
+def params_from(args: argparse.Namespace) -> FinetuneParams:
+    """The flags (or --params-json) as validated FinetuneParams; BadParamsError names each bad field."""
+    if args.params_json is not None:
+        try:
+            values = json.loads(args.params_json)
+        except ValueError as exc:
+            raise BadParamsError(f"--params-json is not JSON: {exc}") from None
+    else:
+        values = {key: getattr(args, key) for key in _TOP_LEVEL if getattr(args, key) is not None}
+        if args.labels is not None:
+            values["labels"] = [label.strip() for label in args.labels.split(",") if label.strip()]
+        hyper = {field: getattr(args, flag) for flag, field in _HYPERPARAMETERS.items() if getattr(args, flag) is not None}
+        if hyper:
+            values["hyperparameters"] = hyper
+    try:
+        return FinetuneParams.model_validate(values)
+    except ValidationError as exc:
+        raise BadParamsError(f"bad parameters ({explain(exc)})") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    bad_input = (BadParamsError, DataError, UnknownModelError, BadNameError, ValueError)
+    return run_cli(args.json, lambda emit: _run(args, emit), bad_input)
+
+
+def _run(args, emit) -> int:
+    from worker.training.model_loading import ModelUnavailableError
+    from worker.training.pipeline import TrainConfig, run_finetune
+
+    settings = get_settings()
+    config = TrainConfig.from_params(
+        params_from(args), data=settings.score_file, labels=settings.labels,
+        models_dir=args.models_dir or settings.models_dir, allow_downloads=settings.allow_downloads,
+    )  # fmt: skip
+    try:
+        info = run_finetune(config, emit)
+    except ModelUnavailableError as exc:
+        emit("error", str(exc), reason="model_unavailable")
+        return EXIT_UNAVAILABLE
+    except Exception as exc:
+        if _is_oom(exc):
+            emit("error", _oom_message(config), reason="oom")
+            return EXIT_OOM
+        raise
+    emit(
+        "complete",
+        f"saved {info['model_dir']}: validation macro-F1 {info['val_macro_f1']:.4f}, "
+        f"accuracy {info['val_accuracy']:.4f}, {info['epochs_run']:g} epochs in {info['train_seconds']:.0f}s",
+        name=info["name"], model_dir=info["model_dir"], val_macro_f1=info["val_macro_f1"],
+        val_accuracy=info["val_accuracy"], epochs_run=info["epochs_run"],
+    )
+    return 0
+
+
+def _is_oom(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+def _oom_message(config) -> str:
+    return (
+        f"GPU out of memory while training {config.spec.key} at batch size {config.batch_size}: "
+        f"try --batch-size {max(1, config.batch_size // 2)}, or free the GPU (nvidia-smi shows which process holds it)"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

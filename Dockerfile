@@ -18,13 +18,13 @@ WORKDIR /app
 # torch first and on its own layer: the default Linux wheel carries CUDA, which the GPU worker needs.
 ARG TORCH_SPEC="torch==2.13.0"
 RUN pip install "$TORCH_SPEC"
-COPY pyproject.toml ./
+COPY pyproject.toml constraints.txt ./
 COPY shared/ shared/
 COPY api/ api/
 COPY worker/ worker/
 COPY data/email_score.jsonl.example data/
 # Editable, so the code stays in /app (the API finds web/dist next to it).
-RUN pip install -e .
+RUN pip install -c constraints.txt -e ".[ops]"
 COPY --from=web /web/dist web/dist
 RUN useradd --create-home avocet && mkdir -p /models /cache/huggingface && chown -R avocet /models /cache
 USER avocet

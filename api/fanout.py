@@ -52,9 +52,6 @@ class EventHub:
             await asyncio.gather(self._task, return_exceptions=True)
         await self._close_pubsub()
 
-    def channel_count(self) -> int:
-        return len(self._queues)
-
     @asynccontextmanager
     async def listen(self, job_id: str) -> AsyncIterator[asyncio.Queue]:
         """A queue receiving the job's live events while the context is open."""

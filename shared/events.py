@@ -84,9 +84,5 @@ def _s(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def is_terminal(event: dict[str, Any]) -> bool:
-    return event.get("type") in TERMINAL_TYPES
-
-
 def retention_seconds(days: float) -> int:
     return max(1, int(days * 86400))

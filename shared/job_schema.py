@@ -53,7 +53,7 @@ class FinetuneParams(BaseModel):
     data: str | None = Field(None, max_length=1024, description="Labelled JSONL to train on; default AVOCET_SCORE_FILE.")
     labels: list[Label] | None = Field(None, min_length=2, max_length=MAX_LABELS,
                                        description="Label set; default AVOCET_LABELS.")  # fmt: skip
-    name: str | None = Field(None, pattern=NAME_PATTERN, description=f"Published as models/avocet-<name>/ ({NAME_RULE}); "
+    name: str | None = Field(None, pattern=NAME_PATTERN, max_length=64, description=f"Published as models/avocet-<name>/ ({NAME_RULE}); "
                              "default: the model key.")  # fmt: skip
     hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
 

@@ -10,8 +10,3 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # Nothing leaves a terminal state: the states with no row above.
 TERMINAL_STATES = frozenset(s for s in get_args(JobState) if s not in TRANSITIONS)
-
-
-def sources(target: str) -> tuple[str, ...]:
-    """The states from which a job may move to `target`."""
-    return tuple(sorted(s for s, targets in TRANSITIONS.items() if target in targets))

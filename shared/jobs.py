@@ -182,10 +182,6 @@ def _hgetall_many(client: Any, names: list[str]) -> Any:
     return pipe.execute()
 
 
-def queue_length() -> Op[int]:
-    return (yield lambda r: r.zcard(keys.JOBS_QUEUED))
-
-
 def cancel(job_id: str) -> Op[dict[str, Any] | None]:
     """Ask the job to stop. A queued job is cancelled here and never runs; a running one is stopped by its
     worker, which sees the flag within a second and kills the training process group."""

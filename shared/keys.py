@@ -42,10 +42,6 @@ def event_channel(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:live"
 
 
-def job_id_from_channel(channel: str) -> str:
-    return channel.removeprefix(f"{PREFIX}:job:").removesuffix(":live")
-
-
 def cancel_flag(job_id: str) -> str:
     """Set when someone asks the job to stop; value is the reason ("cancel" or "shutdown")."""
     return f"{PREFIX}:job:{job_id}:cancel"

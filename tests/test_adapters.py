@@ -78,10 +78,11 @@ def test_row_fields_takes_tuples_and_dicts():
 
 
 def test_uncached_hub_model_is_unavailable_within_seconds(tmp_path, monkeypatch):
-    from worker.inference.zero_shot_nli import NLI_MODELS, ZeroShotNLIAdapter
+    from shared.registry import ZERO_SHOT_CLASSIFIERS
+    from worker.inference.zero_shot_nli import ZeroShotNLIAdapter
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    for key in NLI_MODELS:
+    for key in ZERO_SHOT_CLASSIFIERS:
         started = time.monotonic()
         with pytest.raises(AdapterUnavailable, match="^not cached: "):
             ZeroShotNLIAdapter(key, ["a", "b"], cache_dir=tmp_path / "empty-cache")
@@ -97,11 +98,12 @@ def test_unknown_zero_shot_key_is_rejected():
 
 def test_cached_nli_model_scores_entailment_per_label(tmp_path):
     """A tiny random NLI model laid out as a Hugging Face cache entry: the whole path runs offline."""
-    from worker.inference.zero_shot_nli import NLI_MODELS, ZeroShotNLIAdapter, entailment_index
+    from shared.registry import ZERO_SHOT_CLASSIFIERS
+    from worker.inference.zero_shot_nli import ZeroShotNLIAdapter, entailment_index
 
-    _fake_cache_entry(tmp_path, NLI_MODELS["deberta-small"])
+    _fake_cache_entry(tmp_path, ZERO_SHOT_CLASSIFIERS["deberta-small-nli"])
     labels = ["for_sale", "space", "medicine"]
-    adapter = ZeroShotNLIAdapter("deberta-small", labels, cache_dir=tmp_path)
+    adapter = ZeroShotNLIAdapter("deberta-small-nli", labels, cache_dir=tmp_path)
     assert adapter.kind == "zeroshot_nli" and adapter.entailment == 1
     assert adapter.hypotheses[0] == "This email is about for sale."
     predicted = adapter.classify_batch(ROWS * 3)

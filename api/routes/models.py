@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from shared.registry import DEFAULT_MODEL, REGISTRY, valid_keys
+from shared.registry import DEFAULT_MODEL, FINETUNE_BASES, valid_keys
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
@@ -22,5 +22,5 @@ def read_models() -> list[BaseModelInfo]:
     return [
         BaseModelInfo(key=key, description=spec.description, base_model=spec.base_model,
                       max_tokens=spec.max_tokens, default=key == DEFAULT_MODEL)  # fmt: skip
-        for key, spec in ((k, REGISTRY[k]) for k in valid_keys())
+        for key, spec in ((k, FINETUNE_BASES[k]) for k in valid_keys())
     ]

@@ -2,8 +2,9 @@
 worker, the API serving web/dist), training the packaged MiniLM for one epoch on the example data.
 
 web/e2e/finetune.spec.ts starts the run from the UI, sees log lines and the progress bar, reloads mid-run and
-sees the full log restored and followed, then sees the new model's badge and the refreshed charts. The screenshot
-of the finished view is kept as test-artifacts/web-e2e-finished.png.
+sees the full log restored and followed, then sees the new model's badge, the benchmark the worker queued after the
+fine-tune followed to its end (the page itself starts no benchmark) and the refreshed charts scoring the new model.
+The screenshot of the finished view is kept as test-artifacts/web-e2e-finished.png.
 """
 
 import os

@@ -12,7 +12,7 @@ def _training_processes(name: str) -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["cmdline"]):
         cmdline = process.info["cmdline"] or []
-        if "worker.training" in cmdline and name in cmdline:
+        if "worker.training" in cmdline and any(f'"name":"{name}"' in part for part in cmdline):
             found.append(process)
     return found
 

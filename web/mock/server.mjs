@@ -1,7 +1,9 @@
 // A tiny stand-in for the Avocet API, for developing the web view without Redis or a worker.
-// Serves web/dist at / and fakes the endpoints of docs/contracts.md; a job "trains" for ~12 s.
-// Usage: npm run build-only && PORT=8765 node mock/server.mjs   (curl -N localhost:8765/api/finetune/jobs/<id>/events)
+// Serves web/dist at / and fakes the endpoints of docs/contracts.md; a job "trains" for ~12 s, after which the
+// "worker" queues a benchmark by itself (source "worker"). Input rules come from src/generated/openapi.json.
+// Usage: npm run build-only && PORT=8765 node mock/server.mjs   (curl -N localhost:8765/api/jobs/<id>/events)
 import { createServer } from 'node:http'
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { extname, join, normalize } from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -12,13 +14,18 @@ const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/cs
 const LABELS = ['interview', 'offer', 'rejection', 'recruiter', 'newsletter', 'other']
 const now = () => new Date().toISOString()
 const jobs = new Map() // id -> { job, events, listeners }
+const PARAMS = JSON.parse(readFileSync(new URL('../src/generated/openapi.json', import.meta.url), 'utf8'))
+  .components.schemas.FinetuneParams.properties
+const rule = (prop, key) => prop[key] ?? prop.anyOf?.find((b) => key in b)?.[key]
+const EPOCHS = { min: rule(PARAMS.epochs, 'minimum'), max: rule(PARAMS.epochs, 'maximum') }
+const NAME = new RegExp(rule(PARAMS.name, 'pattern'))
 const trained = []
 const runs = []
 
-const MODELS = [
-  { key: 'minilm', base_model: 'sentence-transformers/all-MiniLM-L6-v2', max_tokens: 256, gradient_checkpointing: false, default: true },
-  { key: 'deberta-small', base_model: 'cross-encoder/nli-deberta-v3-small', max_tokens: 512, gradient_checkpointing: true, default: false },
-  { key: 'bge-m3', base_model: 'BAAI/bge-m3', max_tokens: 512, gradient_checkpointing: true, default: false },
+const MODELS = [ // BaseModelInfo
+  { key: 'minilm', description: 'Small and fast; trains on CPU', base_model: 'sentence-transformers/all-MiniLM-L6-v2', max_tokens: 256, default: true },
+  { key: 'deberta-small', description: 'NLI-tuned DeBERTa v3 small', base_model: 'cross-encoder/nli-deberta-v3-small', max_tokens: 512, default: false },
+  { key: 'bge-m3', description: 'Multilingual; needs a GPU', base_model: 'BAAI/bge-m3', max_tokens: 512, default: false },
 ]
 
 function emit(entry, type, message, data = {}) {
@@ -28,11 +35,11 @@ function emit(entry, type, message, data = {}) {
   for (const send of entry.listeners) send(ev)
 }
 
-function newJob(kind, model, epochs, name) {
+function newJob(kind, model, epochs, name, source = 'api') {
   const id = randomUUID()
   const job = {
     id, kind, model, epochs, name: name ?? null, state: 'queued', submitted_at: now(), started_at: null,
-    finished_at: null, queue_position: 0, progress: null, result: null, error: null, last_event_id: 0, source: 'api',
+    finished_at: null, queue_position: 0, progress: null, result: null, error: null, last_event_id: 0, source,
   }
   const entry = { job, events: [], listeners: new Set() }
   jobs.set(id, entry)
@@ -66,6 +73,7 @@ function startJob({ model, epochs, name }) {
         Object.assign(job, { state: 'succeeded', finished_at: now(), result })
         trained.unshift({ name: result.name, base_model: model, val_macro_f1: result.val_macro_f1, timestamp: now(), sample_count: 120 })
         emit(entry, 'complete', `Saved ${result.name}`, result)
+        startBenchmark('worker') // the worker's follow-up, never the browser's
       }
     }, 350)
   }, 1500)
@@ -104,10 +112,36 @@ async function readBody(req) {
   return text ? JSON.parse(text) : {}
 }
 
+/** The FastAPI 422 detail for a fine-tune body that breaks the schema's rules, or null. */
+function problem(body) {
+  const at = (field, msg) => [{ loc: ['body', field], msg }]
+  if (!MODELS.some((x) => x.key === body.model)) return at('model', `unknown model '${body.model}'`)
+  if (!Number.isInteger(body.epochs) || body.epochs < EPOCHS.min || body.epochs > EPOCHS.max) {
+    return at('epochs', `Input should be between ${EPOCHS.min} and ${EPOCHS.max}`)
+  }
+  if (body.name != null && !NAME.test(body.name)) return at('name', `String should match pattern '${NAME.source}'`)
+  return null
+}
+
+function cancel(res, entry) {
+  if (!entry) return json(res, 404, { detail: 'No such job.' })
+  if (!['queued', 'running'].includes(entry.job.state)) return json(res, 409, { detail: `job has already ended (${entry.job.state})` })
+  Object.assign(entry.job, { state: 'cancelled', finished_at: now(), queue_position: null })
+  emit(entry, 'error', 'Cancelled by request', { state: 'cancelled' })
+  return json(res, 202, entry.job)
+}
+
+function listJobs(url, kinds = ['finetune', 'benchmark']) {
+  const kind = url.searchParams.get('kind')
+  const limit = Number(url.searchParams.get('limit') ?? 50)
+  return [...jobs.values()].map((e) => e.job).reverse().filter((j) => kinds.includes(j.kind) && (!kind || j.kind === kind)).slice(0, limit)
+}
+
 async function handle(req, res) {
   const url = new URL(req.url, 'http://x')
   const p = url.pathname
-  const m = p.match(/^\/api\/finetune\/jobs\/([^/]+)(\/events|\/cancel)?$/)
+  // /api/jobs/{id}[/events|/cancel]; the seed's /api/finetune/jobs/{id}... paths answer the same
+  const m = p.match(/^\/api\/(?:finetune\/)?jobs\/([^/]+)(\/events|\/cancel)?$/)
   if (p === '/api/health') {
     const count = (s) => [...jobs.values()].filter((e) => e.job.state === s).length
     return json(res, 200, { status: 'ok', redis: true, workers: ['mock@localhost'], queue_length: count('queued'), running: count('running') })
@@ -116,22 +150,16 @@ async function handle(req, res) {
   if (p === '/api/finetune/status') return json(res, 200, trained)
   if (p === '/api/benchmark/results') return json(res, 200, { latest: runs[0] ?? null, history: runs })
   if (p === '/api/finetune/jobs' && req.method === 'POST') {
-    const body = await readBody(req)
-    if (!MODELS.some((x) => x.key === body.model)) return json(res, 422, { detail: [{ loc: ['body', 'model'], msg: `unknown model '${body.model}'` }] })
-    if (!Number.isInteger(body.epochs) || body.epochs < 1 || body.epochs > 20) return json(res, 422, { detail: [{ loc: ['body', 'epochs'], msg: 'Input should be between 1 and 20' }] })
-    return json(res, 202, startJob(body))
+    const body = { epochs: rule(PARAMS.epochs, 'default'), ...(await readBody(req)) }
+    const detail = problem(body)
+    return detail ? json(res, 422, { detail }) : json(res, 202, startJob(body))
   }
-  if (p === '/api/finetune/jobs') return json(res, 200, [...jobs.values()].map((e) => e.job).reverse())
+  if (p === '/api/benchmark/jobs' && req.method === 'POST') return json(res, 202, startBenchmark('api').job)
+  if (p === '/api/jobs' || p === '/api/finetune/jobs') return json(res, 200, listJobs(url))
   if (m && !m[2]) return jobs.has(m[1]) ? json(res, 200, jobs.get(m[1]).job) : json(res, 404, { detail: 'No such job.' })
-  if (m && m[2] === '/cancel') {
-    const entry = jobs.get(m[1])
-    if (!entry) return json(res, 404, { detail: 'No such job.' })
-    Object.assign(entry.job, { state: 'cancelled', finished_at: now(), queue_position: null })
-    emit(entry, 'error', 'Cancelled by request', { state: 'cancelled' })
-    return json(res, 200, entry.job)
-  }
+  if (m && m[2] === '/cancel' && req.method === 'POST') return cancel(res, jobs.get(m[1]))
   if (m && m[2] === '/events') return streamJob(req, res, jobs.get(m[1]), url)
-  if (p === '/api/benchmark/run') return streamJob(req, res, startBenchmark(), url)
+  if (p === '/api/benchmark/run') return streamJob(req, res, startBenchmark('api'), url) // seed contract only
   if (p.startsWith('/api/')) return json(res, 404, { detail: 'Not Found' })
   const file = normalize(join(DIST, p === '/' ? 'index.html' : p))
   try {
@@ -143,9 +171,9 @@ async function handle(req, res) {
   }
 }
 
-function startBenchmark() {
-  const entry = newJob('benchmark', null, null, null)
-  emit(entry, 'queued', 'Queued a benchmark')
+function startBenchmark(source) {
+  const entry = newJob('benchmark', null, null, null, source)
+  emit(entry, 'queued', source === 'worker' ? 'Queued a benchmark after the fine-tune' : 'Queued a benchmark')
   const steps = ['Loading data/email_score.jsonl.example (120 rows)', 'Scoring tfidf-logreg', 'Scoring minilm-embed-knn', 'Scoring deberta-nli', ...trained.map((t) => `Scoring ${t.name}`)]
   Object.assign(entry.job, { state: 'running', started_at: now(), queue_position: null })
   const timer = setInterval(() => {
@@ -161,6 +189,8 @@ function startBenchmark() {
 function streamJob(req, res, entry, url) {
   if (!entry) return json(res, 404, { detail: 'No such job.' })
   const after = Number(req.headers['last-event-id'] ?? url.searchParams.get('last_event_id') ?? 0)
+  const ended = !['queued', 'running'].includes(entry.job.state)
+  if (ended && after >= entry.job.last_event_id) return res.writeHead(204).end() // nothing left: do not reconnect
   const send = sse(res)
   const out = (ev) => {
     send(ev)

@@ -1,7 +1,8 @@
 /** The one client of the Avocet API: typed fetch helpers, readable errors, stream URLs and the optional token. */
 import { ref } from 'vue'
+import type { paths } from './generated/schema'
 import type {
-  BenchmarkResults, Health, Job, ModelOption, TrainedModel,
+  BaseModelInfo, BenchmarkParams, BenchmarkResults, FinetuneParams, Health, Job, ModelStatus,
 } from './types'
 
 export const TOKEN_KEY = 'avocet_api_token'
@@ -78,18 +79,33 @@ export function streamUrl(path: string, params: Record<string, string | number> 
   return url.pathname + url.search
 }
 
+/** A path of the generated schema that answers `method`: a route the API drops or renames fails the type check. */
+type Route<M extends 'get' | 'post'> = { [P in keyof paths]: paths[P][M] extends undefined ? never : P }[keyof paths]
+type JobsQuery = NonNullable<paths['/api/jobs']['get']['parameters']['query']>
+
+/** A route with its `{placeholders}` filled in (URL-encoded) and an optional query string. */
+export function routeUrl(route: keyof paths, params: Record<string, string> = {}, query: object = {}): string {
+  const path = route.replace(/\{(\w+)\}/g, (_, key: string) => encodeURIComponent(params[key] ?? ''))
+  const search = new URLSearchParams()
+  for (const [k, v] of Object.entries(query)) if (v != null) search.set(k, String(v))
+  const qs = search.toString()
+  return qs ? `${path}?${qs}` : path
+}
+const get = (route: Route<'get'>, params?: Record<string, string>, query?: object) => routeUrl(route, params, query)
+const post = (route: Route<'post'>, params?: Record<string, string>) => routeUrl(route, params)
+const send = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body) })
+
 export const api = {
-  health: () => request<Health>('/api/health', {}, [503]), // 503 still describes what is down
-  models: () => request<ModelOption[]>('/api/models'),
-  trained: () => request<TrainedModel[]>('/api/finetune/status'),
-  jobs: () => request<Job[]>('/api/finetune/jobs'),
-  job: (id: string) => request<Job>(`/api/finetune/jobs/${encodeURIComponent(id)}`),
-  startJob: (body: { model: string; epochs: number; name?: string }) =>
-    request<Job>('/api/finetune/jobs', { method: 'POST', body: JSON.stringify(body) }),
-  cancelJob: (id: string) =>
-    request<Job>(`/api/finetune/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' }),
-  benchmarkResults: () => request<BenchmarkResults>('/api/benchmark/results'),
+  health: () => request<Health>(get('/api/health'), {}, [503]), // 503 still describes what is down
+  models: () => request<BaseModelInfo[]>(get('/api/models')),
+  trained: () => request<ModelStatus[]>(get('/api/finetune/status')),
+  /** Both kinds, newest first. */
+  jobs: (query: JobsQuery = {}) => request<Job[]>(get('/api/jobs', {}, query)),
+  job: (id: string) => request<Job>(get('/api/jobs/{job_id}', { job_id: id })),
+  startFinetune: (body: FinetuneParams) => request<Job>(post('/api/finetune/jobs'), send(body)),
+  startBenchmark: (body: BenchmarkParams = {}) => request<Job>(post('/api/benchmark/jobs'), send(body)),
+  cancelJob: (id: string) => request<Job>(post('/api/jobs/{job_id}/cancel', { job_id: id }), { method: 'POST' }),
+  benchmarkResults: () => request<BenchmarkResults>(get('/api/benchmark/results')),
   jobEventsUrl: (id: string, lastEventId = 0) =>
-    streamUrl(`/api/finetune/jobs/${encodeURIComponent(id)}/events`, lastEventId ? { last_event_id: lastEventId } : {}),
-  benchmarkRunUrl: () => streamUrl('/api/benchmark/run', { save: 'true' }),
+    streamUrl(get('/api/jobs/{job_id}/events', { job_id: id }), lastEventId ? { last_event_id: lastEventId } : {}),
 }

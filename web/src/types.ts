@@ -1,7 +1,22 @@
-/** Shapes shared with the API; see docs/contracts.md. */
+/**
+ * The API's shapes: aliases of the types generated from its OpenAPI schema (`scripts/gen-web-types` writes
+ * src/generated/), plus the few the schema does not describe, written from docs/contracts.md.
+ */
+import type { components } from './generated/schema'
 
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+type Schemas = components['schemas']
 
+export type Job = Schemas['Job']
+export type JobState = Job['state']
+export type JobKind = Job['kind']
+export type JobProgress = Schemas['Progress']
+export type BaseModelInfo = Schemas['BaseModelInfo']
+export type ModelStatus = Schemas['ModelStatus']
+export type Health = Schemas['Health']
+export type FinetuneParams = Schemas['FinetuneParams']
+export type BenchmarkParams = Schemas['BenchmarkParams']
+
+/** One event of a job's stream (docs/contracts.md "Events"; SSE, so not in the schema). */
 export interface JobEvent {
   id: number
   ts: string
@@ -10,51 +25,8 @@ export interface JobEvent {
   data: Record<string, any>
 }
 
-export interface JobProgress {
-  epoch?: number | null
-  step?: number | null
-  total?: number | null
-  loss?: number | null
-  f1?: number | null
-  accuracy?: number | null
-}
-
-export interface Job {
-  id: string
-  kind: 'finetune' | 'benchmark'
-  model: string | null
-  epochs: number | null
-  name: string | null
-  state: JobState
-  submitted_at: string
-  started_at: string | null
-  finished_at: string | null
-  queue_position: number | null
-  progress: JobProgress | null
-  result: { name?: string; val_macro_f1?: number; [k: string]: unknown } | null
-  error: string | null
-  last_event_id: number
-  source: 'api' | 'celery'
-}
-
-export interface ModelOption {
-  key: string
-  base_model: string
-  max_tokens: number
-  description?: string
-  gradient_checkpointing?: boolean
-  default: boolean
-}
-
-export interface TrainedModel {
-  name: string
-  base_model: string
-  val_macro_f1: number | null
-  timestamp: string | null
-  sample_count: number | null
-}
-
-export interface BenchmarkResult {
+/** docs/contracts.md "Benchmark results file": the schema types a run as a free-form object. */
+export type BenchmarkResult = {
   name: string
   kind: 'finetuned' | 'zeroshot_nli' | 'embedding' | 'tfidf'
   available: boolean
@@ -66,7 +38,7 @@ export interface BenchmarkResult {
   labels: string[] | null
 }
 
-export interface BenchmarkRun {
+export type BenchmarkRun = {
   id: string
   timestamp: string
   data_file: string
@@ -75,25 +47,10 @@ export interface BenchmarkRun {
   results: BenchmarkResult[]
 }
 
-export interface BenchmarkResults {
+type GeneratedResults = Schemas['BenchmarkResults']
+
+/** GET /api/benchmark/results, its runs read as BenchmarkRun (checked against the generated shape). */
+export interface BenchmarkResults extends GeneratedResults {
   latest: BenchmarkRun | null
   history: BenchmarkRun[]
-}
-
-/** `workers`: names of the live workers (older APIs sent a count). Redis down: HTTP 503 with this body. */
-export interface Health {
-  status?: 'ok' | 'degraded' | 'down'
-  redis: boolean
-  workers: string[] | number
-  queue_length: number | null
-  running?: number | null
-}
-
-/** A line of a streamed log: job events have all fields, benchmark stream lines only type and message. */
-export interface LogLine {
-  id?: number
-  ts?: string
-  type: string
-  message: string
-  data?: Record<string, any>
 }

@@ -14,7 +14,7 @@ from shared.data import Example
 from worker.inference.base import Classifier
 from shared.model_store import model_folders, read_training_info
 from worker.benchmark.split_check import SplitFacts, describe_source, split_mismatch
-from worker.inference.zero_shot_nli import NLI_MODELS
+from shared.registry import ZERO_SHOT_CLASSIFIERS
 
 TFIDF, EMBEDDING = "tfidf", "minilm-embedding"
 
@@ -47,7 +47,7 @@ def all_candidates(ctx: BenchContext) -> list[Candidate]:
     found.append(Candidate(TFIDF, "tfidf", partial(TfidfBaselineAdapter, ctx.train, name=TFIDF)))
     embedding = partial(EmbeddingSimilarityAdapter, labels, ctx.descriptions, name=EMBEDDING)
     found.append(Candidate(EMBEDDING, "embedding", embedding))
-    for key in NLI_MODELS:
+    for key in ZERO_SHOT_CLASSIFIERS:
         build = partial(ZeroShotNLIAdapter, key, labels, ctx.descriptions, ctx.allow_downloads)
         found.append(Candidate(key, "zeroshot_nli", build))
     return found

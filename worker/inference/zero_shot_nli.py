@@ -1,7 +1,8 @@
 """ZeroShotNLIAdapter: hub NLI models as zero-shot classifiers ("This email is about <label description>.").
 
-Offline first: unless downloads are allowed, a model whose files are not in the local Hugging Face cache is reported
-"not cached" from a file-system lookup, before transformers is asked for anything, so it never waits on the network.
+Offline first: unless downloads are allowed, a model whose pinned commit (shared.registry.HUB_REVISIONS) is not in
+the local Hugging Face cache is reported "not cached" from a file-system lookup, before transformers is asked for
+anything, so it never waits on the network; `python -m worker.training pull <key>` fetches it.
 Each email is scored against every label's hypothesis and gets the label with the highest entailment logit, as the
 transformers zero-shot pipeline does for single-label classification.
 """
@@ -11,22 +12,19 @@ from pathlib import Path
 
 import torch
 
+from shared.registry import HUB_REVISIONS, ZERO_SHOT_CLASSIFIERS
 from worker.inference.base import AdapterUnavailable, BatchClassifier, Row, plain_text, row_fields, torch_device
 from worker.inference.descriptions import label_descriptions
 
-NLI_MODELS: dict[str, str] = {
-    "deberta-zeroshot": "MoritzLaurer/deberta-v3-large-zeroshot-v2.0",
-    "deberta-base-anli": "MoritzLaurer/DeBERTa-v3-base-mnli-fever-anli",
-    "deberta-small": "cross-encoder/nli-deberta-v3-small",
-    "bge-m3": "MoritzLaurer/bge-m3-zeroshot-v2.0",
-}
 HYPOTHESIS = "This email is about {}."
 
 
 def is_cached(model_id: str, cache_dir: Path | str | None = None) -> bool:
+    """Whether the cache holds the model at its pinned commit (a newer snapshot of the same repo does not count)."""
     from huggingface_hub import try_to_load_from_cache
 
-    return isinstance(try_to_load_from_cache(model_id, "config.json", cache_dir=cache_dir), str)
+    found = try_to_load_from_cache(model_id, "config.json", cache_dir=cache_dir, revision=HUB_REVISIONS[model_id])
+    return isinstance(found, str)
 
 
 class ZeroShotNLIAdapter(BatchClassifier):
@@ -36,22 +34,23 @@ class ZeroShotNLIAdapter(BatchClassifier):
         self, key: str, labels: list[str], descriptions: dict[str, str] | None = None, allow_downloads: bool = False,
         cache_dir: Path | str | None = None, batch_size: int = 32, max_length: int = 256,
     ):  # fmt: skip
-        if key not in NLI_MODELS:
-            raise ValueError(f"unknown zero-shot model {key!r}: use one of {', '.join(sorted(NLI_MODELS))}")
-        self.name, self.model_id, self.labels = key, NLI_MODELS[key], list(labels)
+        if key not in ZERO_SHOT_CLASSIFIERS:
+            raise ValueError(f"unknown zero-shot model {key!r}: use one of {', '.join(sorted(ZERO_SHOT_CLASSIFIERS))}")
+        self.name, self.model_id, self.labels = key, ZERO_SHOT_CLASSIFIERS[key], list(labels)
+        self.revision = HUB_REVISIONS[self.model_id]
         self.batch_size, self.max_length = batch_size, max_length
         self.hypotheses = [HYPOTHESIS.format(d) for d in label_descriptions(self.labels, descriptions)]
         if not allow_downloads and not is_cached(self.model_id, cache_dir):
             raise AdapterUnavailable(
-                f"not cached: {self.model_id} is not in the local Hugging Face cache and downloads are off "
-                "(pre-fetch it into HF_HOME, or set AVOCET_ALLOW_DOWNLOADS=1)"
+                f"not cached: {self.model_id} at {self.revision[:12]} is not in the local Hugging Face cache and "
+                f"downloads are off (python -m worker.training pull {key}, or set AVOCET_ALLOW_DOWNLOADS=1)"
             )
         self._load(allow_downloads, cache_dir)
 
     def _load(self, allow_downloads: bool, cache_dir) -> None:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        kwargs = {"local_files_only": not allow_downloads, "cache_dir": cache_dir}
+        kwargs = {"local_files_only": not allow_downloads, "cache_dir": cache_dir, "revision": self.revision}
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_id, **kwargs)
             model = AutoModelForSequenceClassification.from_pretrained(self.model_id, **kwargs)

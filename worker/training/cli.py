@@ -108,17 +108,54 @@ def _run(args, emit) -> int:
     return 0
 
 
-def _is_oom(exc: BaseException) -> bool:
+_OOM_TEXTS = ("out of memory", "cublas_status_alloc_failed", "can't allocate memory")
+
+
+def _is_oom(exc: BaseException | None) -> bool:
+    """True for an out-of-memory error anywhere in the exception chain (Trainer and accelerate re-raise)."""
     import torch
 
-    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+    oom_types = tuple(t for t in (getattr(torch, "OutOfMemoryError", None),
+                                  getattr(torch.cuda, "OutOfMemoryError", None)) if t)  # fmt: skip
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, oom_types) or any(text in str(exc).lower() for text in _OOM_TEXTS):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _oom_message(config) -> str:
+    return oom_message(config.spec.key, config.batch_size, config.max_length, _gpu_memory())
+
+
+def oom_message(model: str, batch_size: int, max_length: int, gpu: tuple[int, int] | None) -> str:
+    """The cause, then the two fixes: free the GPU, or ask for less (halved batch size and token cap).
+    `gpu` is (bytes other processes hold, card size), or None off CUDA."""
+    where = "this machine"
+    if gpu:
+        where = f"the GPU ({gpu[1] / 1e9:.1f} GB, of which other processes hold {gpu[0] / 1e9:.1f} GB)"
     return (
-        f"GPU out of memory while training {config.spec.key} at batch size {config.batch_size}: "
-        f"try --batch-size {max(1, config.batch_size // 2)}, or free the GPU (nvidia-smi shows which process holds it)"
+        f"out of memory: training {model} at batch size {batch_size} and {max_length} tokens needs more memory than "
+        f"{where} could give. Free the GPU: stop what else holds it (a vLLM server sharing the card: stop it, or "
+        f"restart it with a lower --gpu-memory-utilization; `nvidia-smi` lists the processes), or retry with a smaller "
+        f"batch (--batch-size {max(1, batch_size // 2)}, or hyperparameters.batch_size) or fewer tokens "
+        f"(--max-length {max(8, max_length // 2)}, or hyperparameters.max_tokens)"
     )
+
+
+def _gpu_memory() -> tuple[int, int] | None:
+    """(bytes held by other processes, card size): what is neither free nor reserved by this process's allocator."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    try:
+        free, total = torch.cuda.mem_get_info()
+        return max(0, total - free - torch.cuda.memory_reserved()), total
+    except RuntimeError:  # the CUDA context itself may be what failed
+        return None
 
 
 if __name__ == "__main__":

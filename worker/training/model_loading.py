@@ -1,4 +1,9 @@
-"""Loading base models and tokenizers from the registry, offline-first, with errors that say what to do."""
+"""Loading base models and tokenizers from the registry, offline-first, with errors that say what to do.
+
+A hub model is always loaded at its pinned commit (ModelSpec.revision): from the Hugging Face cache's
+snapshots/<commit>/ folder, which `python -m worker.training pull` fills. A branch that moved upstream changes
+nothing here. Folders (the packaged MiniLM, a local path) have no revision.
+"""
 
 import logging
 
@@ -16,9 +21,11 @@ def load_tokenizer_and_model(spec: ModelSpec, labels: list[str], allow_downloads
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     source = resolve_base_model(spec)
-    kwargs = {"local_files_only": not allow_downloads}
+    kwargs = {"local_files_only": not allow_downloads, "revision": spec.revision}
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+        # A hub NLI checkpoint has a 3-label head; ignore_mismatched_sizes swaps it for one sized to our labels and
+        # keeps every other weight.
         model = AutoModelForSequenceClassification.from_pretrained(
             source,
             num_labels=len(labels),
@@ -29,14 +36,17 @@ def load_tokenizer_and_model(spec: ModelSpec, labels: list[str], allow_downloads
         )
     except OSError as exc:
         raise ModelUnavailableError(_unavailable_message(spec, source, allow_downloads, exc)) from exc
+    except (ImportError, ValueError) as exc:  # e.g. a SentencePiece-only tokenizer without sentencepiece installed
+        raise ModelUnavailableError(f"model {spec.key!r} ({source}) could not be loaded: {exc}") from exc
     return tokenizer, model
 
 
 def _unavailable_message(spec: ModelSpec, source: str, allow_downloads: bool, exc: Exception) -> str:
+    at = f" at revision {spec.revision}" if spec.revision else ""
     if not allow_downloads:
         return (
-            f"model {spec.key!r} ({source}) is not in the local Hugging Face cache and downloads are off: "
-            f"pre-fetch it into HF_HOME on a machine with network, or set AVOCET_ALLOW_DOWNLOADS=1 "
-            f"(the packaged offline model is 'minilm')"
+            f"model {spec.key!r} ({source}{at}) is not in the local Hugging Face cache and downloads are off: "
+            f"run `python -m worker.training pull {spec.key}` where the box has network (same HF_HOME), "
+            f"or set AVOCET_ALLOW_DOWNLOADS=1 (the packaged offline model is 'minilm')"
         )
-    return f"model {spec.key!r} ({source}) could not be loaded: {exc}"
+    return f"model {spec.key!r} ({source}{at}) could not be loaded: {exc}"

@@ -110,13 +110,14 @@ def _train(config: TrainConfig, labels, train, val, staged: Path, emit: Emit):
     tokenizer, model = load_tokenizer_and_model(config.spec, labels, config.allow_downloads)
     if config.freeze_embeddings:
         model.get_input_embeddings().requires_grad_(False)
+    plan = _memory_plan(config, model, emit)
     label2id = {label: i for i, label in enumerate(labels)}
     train_set = encode(tokenizer, train, label2id, config.max_length)
     val_set = sorted_by_length(encode(tokenizer, val, label2id, config.max_length))
     best = BestModelCallback(config.patience)
     trainer = WeightedTrainer(
         model=model,
-        args=_training_arguments(config, staged, len(train_set)),
+        args=_training_arguments(config, staged, len(train_set), plan),
         train_dataset=train_set,
         eval_dataset=val_set,
         data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=PAD_MULTIPLE),
@@ -132,30 +133,62 @@ def _train(config: TrainConfig, labels, train, val, staged: Path, emit: Emit):
     return trainer, best
 
 
-def _training_arguments(config: TrainConfig, output_dir: Path, train_rows: int):
+def _memory_plan(config: TrainConfig, model, emit: Emit):
+    """On CUDA, the micro-batch and optimizer that fit the free memory (worker/training/memory_plan.py); None on CPU.
+    Free memory is read before the model moves to the GPU, so it is what the co-located processes (vLLM) left."""
+    import importlib.util
+
+    import torch
+
+    from worker.training.memory_plan import FALLBACK_ORDER, model_shape, plan_memory
+
+    if not torch.cuda.is_available():
+        return None
+    free, _ = torch.cuda.mem_get_info()
+    has_bnb = importlib.util.find_spec("bitsandbytes") is not None
+    optimizers = tuple(name for name in FALLBACK_ORDER if has_bnb or name != "adamw_bnb_8bit")
+    plan = plan_memory(model_shape(model), config.batch_size, config.max_length, free,
+                       checkpointing=config.spec.gradient_checkpointing, optimizers=optimizers)  # fmt: skip
+    emit("log", plan.describe())
+    if plan.warning():
+        emit("warning", plan.warning())
+    return plan
+
+
+def mixed_precision(cuda: bool, bf16_supported: bool) -> str:
+    """bf16 where the GPU has it, fp16 on older GPUs; never on CPU, where bf16 autocast measured 14% slower here."""
+    if not cuda:
+        return "fp32"
+    return "bf16" if bf16_supported else "fp16"
+
+
+def _training_arguments(config: TrainConfig, output_dir: Path, train_rows: int, plan=None):
     import torch
     from transformers import TrainingArguments
 
     cuda = torch.cuda.is_available()
-    steps = max(1, -(-train_rows // config.batch_size)) * config.epochs
+    precision = mixed_precision(cuda, cuda and torch.cuda.is_bf16_supported())
+    micro, accumulation = (plan.micro_batch, plan.accumulation) if plan else (config.batch_size, 1)
+    steps = max(1, -(-train_rows // config.batch_size)) * config.epochs  # optimizer steps, whatever the micro-batch
     return TrainingArguments(
         output_dir=str(output_dir / "trainer"),
         num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size,
-        per_device_eval_batch_size=config.batch_size * 4,
+        per_device_train_batch_size=micro,
+        gradient_accumulation_steps=accumulation,  # effective batch stays config.batch_size
+        per_device_eval_batch_size=micro * 4,
         learning_rate=config.learning_rate,
         lr_scheduler_type="linear",
         warmup_steps=config.warmup_ratio,  # a float below 1 is a ratio of the total steps
         weight_decay=config.weight_decay,
-        optim="adamw_torch",
+        optim=plan.optimizer if plan else "adamw_torch",
         eval_strategy="epoch",
         save_strategy="no",  # BestModelCallback keeps the best weights in memory
         logging_strategy="steps",
         logging_steps=max(1, steps // 100),
         train_sampling_strategy="group_by_length",
         activation_checkpointing=config.spec.gradient_checkpointing,
-        bf16=cuda and torch.cuda.is_bf16_supported(),  # on CPU bf16 autocast measured 14% slower here
-        fp16=cuda and not torch.cuda.is_bf16_supported(),
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
         use_cpu=not cuda,
         seed=config.seed,
         report_to="none",

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import FinetuneForm from './FinetuneForm.vue'
-import type { ModelOption } from '@/types'
+import type { BaseModelInfo } from '@/types'
 
-const models: ModelOption[] = [
-  { key: 'minilm', base_model: 'sentence-transformers/all-MiniLM-L6-v2', max_tokens: 256, gradient_checkpointing: false, default: true },
-  { key: 'bge-m3', base_model: 'BAAI/bge-m3', max_tokens: 512, gradient_checkpointing: true, default: false },
+const models: BaseModelInfo[] = [
+  { key: 'minilm', description: 'MiniLM', base_model: 'sentence-transformers/all-MiniLM-L6-v2', max_tokens: 256, default: true },
+  { key: 'bge-m3', description: 'BGE-M3', base_model: 'BAAI/bge-m3', max_tokens: 512, default: false },
 ]
 
 describe('FinetuneForm', () => {
@@ -31,5 +31,17 @@ describe('FinetuneForm', () => {
     const w = mount(FinetuneForm, { props: { models: [], busy: false, error: 'epochs: too big' } })
     expect(w.find('[data-testid="start-error"]').text()).toBe('epochs: too big')
     expect(w.find('[data-testid="run-finetune"]').attributes('disabled')).toBeDefined()
+  })
+
+  it('refuses a name the server would refuse (upper case, ".") and sends a valid one', async () => {
+    const w = mount(FinetuneForm, { props: { models, busy: false, error: null } })
+    const run = w.find('[data-testid="run-finetune"]')
+    await w.find('#run-name').setValue('MiniLM.v2')
+    expect(w.find('#name-help').text()).toMatch(/^Use lower-case letters, digits, "_" or "-" only/)
+    expect(run.attributes('disabled')).toBeDefined()
+    await w.find('#run-name').setValue(' minilm_v2 ')
+    expect(run.attributes('disabled')).toBeUndefined()
+    await w.find('form').trigger('submit')
+    expect(w.emitted('start')).toEqual([[{ model: 'minilm', epochs: 5, name: 'minilm_v2' }]])
   })
 })

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import { nextTick } from 'vue'
 import LogPanel from './LogPanel.vue'
-import type { LogLine } from '@/types'
+import type { JobEvent } from '@/types'
 
-const line = (id: number, type: string, message: string, data: Record<string, unknown> = {}): LogLine =>
+const line = (id: number, type: string, message: string, data: Record<string, unknown> = {}): JobEvent =>
   ({ id, ts: '2025-01-01T10:00:00Z', type, message, data })
 
 describe('LogPanel', () => {

@@ -1,10 +1,10 @@
 /** Loads what the top of the page shows: fine-tuned models (badges) and benchmark results (charts). */
 import { ref, shallowRef } from 'vue'
 import { api } from '@/api'
-import type { BenchmarkResults, TrainedModel } from '@/types'
+import type { BenchmarkResults, ModelStatus } from '@/types'
 
 export function useBoards() {
-  const trained = shallowRef<TrainedModel[]>([])
+  const trained = shallowRef<ModelStatus[]>([])
   const results = shallowRef<BenchmarkResults | null>(null)
   const error = ref<string | null>(null)
   const loading = ref(true)

@@ -1,27 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { effectScope, nextTick, ref } from 'vue'
 import { useJobEvents } from './useJobEvents'
-
-/** A stand-in for the browser's EventSource that the test drives by hand. */
-class FakeEventSource {
-  static CONNECTING = 0
-  static OPEN = 1
-  static CLOSED = 2
-  static instances: FakeEventSource[] = []
-  readyState = FakeEventSource.CONNECTING
-  onopen: (() => void) | null = null
-  onmessage: ((msg: MessageEvent) => void) | null = null
-  onerror: (() => void) | null = null
-  closed = false
-  constructor(readonly url: string) { FakeEventSource.instances.push(this) }
-  open() { this.readyState = FakeEventSource.OPEN; this.onopen?.() }
-  send(id: number, type = 'log', data: Record<string, unknown> = {}) {
-    const event = { id, ts: '2025-01-01T00:00:00Z', type, message: `${type} ${id}`, data }
-    this.onmessage?.(new MessageEvent('message', { data: JSON.stringify(event), lastEventId: String(id) }))
-  }
-  fail(readyState: number) { this.readyState = readyState; this.onerror?.() }
-  close() { this.closed = true; this.readyState = FakeEventSource.CLOSED }
-}
+import { FakeEventSource } from '@/testing/FakeEventSource'
 
 const last = () => FakeEventSource.instances.at(-1)!
 
@@ -45,7 +25,7 @@ afterEach(() => {
 describe('useJobEvents', () => {
   it('replays the history from the start and follows live events', () => {
     const { stream } = follow()
-    expect(last().url).toBe('/api/finetune/jobs/job-1/events')
+    expect(last().url).toBe('/api/jobs/job-1/events')
     expect(stream.status.value).toBe('CONNECTING')
     last().open()
     expect(stream.status.value).toBe('OPEN')
@@ -63,7 +43,7 @@ describe('useJobEvents', () => {
     expect(FakeEventSource.instances).toHaveLength(1)
     vi.advanceTimersByTime(100)
     expect(FakeEventSource.instances).toHaveLength(2)
-    expect(last().url).toBe('/api/finetune/jobs/job-1/events?last_event_id=3')
+    expect(last().url).toBe('/api/jobs/job-1/events?last_event_id=3')
     last().open()
     expect(stream.error.value).toBeNull()
     last().send(3); last().send(4) // a server that replays from its own cursor: 3 is dropped
@@ -108,7 +88,7 @@ describe('useJobEvents', () => {
     jobId.value = 'job-2'
     await nextTick()
     expect(first.closed).toBe(true)
-    expect(last().url).toBe('/api/finetune/jobs/job-2/events')
+    expect(last().url).toBe('/api/jobs/job-2/events')
     expect(stream.events.value).toEqual([])
     scope.stop()
     expect(last().closed).toBe(true)

@@ -1,4 +1,4 @@
-/** Job helpers: which jobs are active, which one to follow after a reload, and a short label for each. */
+/** Job helpers: which jobs are active, which one to follow after a reload, and short labels for each. */
 import type { Job } from '@/types'
 
 export const isActive = (job: Job) => job.state === 'queued' || job.state === 'running'
@@ -13,12 +13,26 @@ export function pickJobToFollow(all: Job[]): Job | null {
   return queued[0] ?? jobs[0] ?? null
 }
 
-export function epochsText(epochs: number | null): string {
+export function epochsText(epochs: number | null | undefined): string {
   return epochs == null ? '? epochs' : `${epochs} epoch${epochs === 1 ? '' : 's'}`
 }
 
+/** The run's name: the one asked for, else the one the worker published. */
+export function jobName(job: Job): string | null {
+  const published = job.result?.name
+  return job.name || (typeof published === 'string' ? published : null)
+}
+
 export function jobTitle(job: Job): string {
-  if (job.name || job.result?.name) return (job.name || job.result?.name) as string
+  const name = jobName(job)
+  if (name) return name
   if (job.kind === 'benchmark') return 'Benchmark'
   return `${job.model ?? 'model'} · ${epochsText(job.epochs)}`
+}
+
+/** Who queued a job that no one queued from a page: `celery call`, or the worker after a fine-tune. */
+export function sourceText(job: Job): string | null {
+  if (job.source === 'celery') return 'via celery'
+  if (job.source === 'worker') return 'queued by the worker after a fine-tune'
+  return null
 }

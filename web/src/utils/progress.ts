@@ -1,5 +1,5 @@
 /** Derives a run's progress, metrics, ETA and failure text from its events, so a replayed log gives the same view. */
-import type { JobEvent, LogLine } from '@/types'
+import type { JobEvent } from '@/types'
 
 export type RunPhase = 'idle' | 'waiting' | 'running' | 'complete' | 'failed' | 'cancelled'
 
@@ -78,7 +78,7 @@ export function summarize(events: JobEvent[]): RunSummary {
 }
 
 /** The text of a log line: its message, or one built from its data when the message is empty. */
-export function lineText(line: LogLine): string {
+export function lineText(line: JobEvent): string {
   if (line.message) return line.message
   const d = line.data ?? {}
   if (line.type === 'progress') {

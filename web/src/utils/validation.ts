@@ -1,15 +1,24 @@
-/** Input rules checked in the browser before anything is sent (the API checks them again: 422). */
+/**
+ * Input rules checked in the browser before anything is sent. The rules themselves are the API's (FinetuneParams in
+ * its OpenAPI schema, generated into src/generated/rules.ts), so the browser refuses exactly what the server would.
+ */
+import { FINETUNE_RULES } from '@/generated/rules'
 
-export const EPOCHS_MIN = 1
-export const EPOCHS_MAX = 20
+export const EPOCHS_MIN = FINETUNE_RULES.epochs.minimum
+export const EPOCHS_MAX = FINETUNE_RULES.epochs.maximum
+export const EPOCHS_DEFAULT = FINETUNE_RULES.epochs.default
+/** Null when the API declares no maxLength (its pattern bounds the length). */
+export const NAME_MAX_LENGTH: number | null = FINETUNE_RULES.name.maxLength
+export const NAME_PATTERN: string = FINETUNE_RULES.name.pattern
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+const NAME = new RegExp(NAME_PATTERN)
 
 /** Why an optional run name would be refused, or null when it is fine (empty means: let the service choose). */
 export function nameProblem(raw: string): string | null {
   const text = raw.trim()
-  if (!text || NAME.test(text)) return null
-  return 'Use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.'
+  if (!text || (NAME.test(text) && text.length <= (NAME_MAX_LENGTH ?? Infinity))) return null
+  // The words describe the pattern shown after them; validation.spec.ts fails when the two part.
+  return `Use lower-case letters, digits, "_" or "-" only (the service's rule: ${NAME_PATTERN}).`
 }
 
 /** Why a raw input cannot be used as epochs, or null when it can. */

@@ -24,7 +24,7 @@ COPY api/ api/
 COPY worker/ worker/
 COPY data/email_score.jsonl.example data/
 # Editable, so the code stays in /app (the API finds web/dist next to it).
-RUN pip install -c constraints.txt -e ".[ops]"
+RUN pip install -c constraints.txt -e ".[ops,gpu]"
 COPY --from=web /web/dist web/dist
 RUN useradd --create-home avocet && mkdir -p /models /cache/huggingface && chown -R avocet /models /cache
 USER avocet

@@ -1,15 +1,21 @@
 """Dependencies shared by the routes, as `Annotated` aliases: settings, Redis, the event hub, the task sender,
-the token guard, and the resume id of an SSE request."""
+the token guard, the query-string guard, the same-site guard, and the resume id of an SSE request."""
 
-import secrets
+import re
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Query, Request, status
+from fastapi import Depends, Header, HTTPException, Query, Request, params, status
+from fastapi.dependencies.utils import get_flat_params
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
 
 from api.fanout import EventHub
+from api.security import SESSION_COOKIE, refuse_cross_site, same_secret, session_value
 from api.task_sender import TaskSender
 from shared.settings import Settings
+
+MAX_EVENT_ID = 2**53 - 1  # the largest id a browser's Last-Event-ID can carry exactly
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -34,22 +40,31 @@ HubDep = Annotated[EventHub, Depends(get_hub)]
 SenderDep = Annotated[TaskSender, Depends(get_sender)]
 
 
-def require_token(
+bearer = HTTPBearer(auto_error=False, description="AVOCET_API_TOKEN, for scripts and curl")
+session_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Set by POST /api/session (the web view)")
+
+
+def has_access(
     settings: SettingsDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    token: Annotated[str | None, Query(description="API token, for EventSource which cannot send headers")] = None,
-) -> None:
-    """When AVOCET_API_TOKEN is set, work-starting and cancelling endpoints need it (Bearer header or ?token=)."""
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    session: Annotated[str | None, Depends(session_cookie)],
+) -> bool:
+    """True when no token is set, or the request carries it: a Bearer header, or the cookie signing in gave."""
     expected = settings.api_token
     if not expected:
-        return
-    given = token
-    if authorization and authorization.lower().startswith("bearer "):
-        given = authorization[7:].strip()
-    if not given or not secrets.compare_digest(given.encode(), expected.encode()):
+        return True
+    if credentials is not None and same_secret(credentials.credentials, expected):
+        return True
+    return session is not None and same_secret(session, session_value(expected))
+
+
+def require_token(access: Annotated[bool, Depends(has_access)]) -> None:
+    """Every /api route but /api/health and /api/session has this (api/main.py adds it to each router)."""
+    if not access:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            detail="this endpoint needs the API token: send 'Authorization: Bearer <AVOCET_API_TOKEN>' or ?token=",
+            detail="this API needs its token: send 'Authorization: Bearer <AVOCET_API_TOKEN>', or sign in with it "
+            "(POST /api/session) for a session cookie",
             headers={"WWW-Authenticate": "Bearer"},
         )
 
@@ -57,15 +72,46 @@ def require_token(
 TokenDep = Depends(require_token)
 
 
+def refuse_unknown_query(request: Request) -> None:
+    """Query strings are validated like bodies: a parameter the route does not declare is a 422, a token a 400."""
+    given = request.query_params
+    if not given:
+        return
+    if "token" in given:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="tokens in query strings are refused (they end up "
+                            "in access logs): send 'Authorization: Bearer <token>' or sign in (POST /api/session)")  # fmt: skip
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = {f.alias for f in get_flat_params(dependant) if isinstance(f.field_info, params.Query)}
+    unknown = sorted(set(given.keys()) - declared)
+    if unknown:
+        raise RequestValidationError([
+            {"type": "extra_forbidden", "loc": ("query", name), "msg": "Extra inputs are not permitted",
+             "input": given.get(name)} for name in unknown
+        ])  # fmt: skip
+
+
+StrictQueryDep = Depends(refuse_unknown_query)
+
+
+def same_site(request: Request) -> None:
+    refuse_cross_site(request.headers)
+
+
+SameSiteDep = Depends(same_site)  # for a GET that starts work (the middleware covers every other method)
+
+
 def get_last_event_id(
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID", include_in_schema=False)] = None,
-    last_event_id: Annotated[int | None, Query(ge=0, description="Resume after this event id")] = None,
+    last_event_id: Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID, description="Resume after this event id")] = None,
 ) -> int:
     if last_event_id_header not in (None, ""):
-        try:
-            return max(0, int(last_event_id_header))
-        except ValueError:
-            raise HTTPException(422, detail="Last-Event-ID must be an event id (a whole number)") from None
+        value = last_event_id_header.strip()
+        if not re.fullmatch(r"[0-9]{1,16}", value) or int(value) > MAX_EVENT_ID:
+            raise HTTPException(422, detail=f"Last-Event-ID must be an event id: a whole number from 0 to {MAX_EVENT_ID}")
+        return int(value)
     return last_event_id or 0
 
 

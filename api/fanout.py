@@ -3,7 +3,8 @@
 However many browsers watch a job, the process holds one Redis connection for live events, subscribed to a job's
 channel only while someone watches it; the last client to leave unsubscribes. Each client's queue is bounded: a
 client too slow to keep up loses live items, notices the gap in ids and re-reads the stream (api/sse.py), so one
-slow client never slows the others. If the connection drops, the reader reconnects and resubscribes.
+slow client never slows the others; one that stops reading altogether is dropped by api/sse.py after its send
+timeout, and leaving frees its queue. If the connection drops, the reader reconnects and resubscribes.
 """
 
 import asyncio
@@ -20,7 +21,7 @@ from shared import keys
 
 log = logging.getLogger(__name__)
 
-QUEUE_SIZE = 10_000
+QUEUE_SIZE = 1_000  # per client; past it live items are dropped and the client re-reads the stream
 
 
 class LiveEvent(NamedTuple):

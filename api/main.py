@@ -1,6 +1,6 @@
 """Wires the API: settings, one async Redis client and one event hub per process (lifespan), the stale-job
-reaper, and the routers. Run it with `python -m api` (127.0.0.1:8000) or
-`uvicorn --factory api.main:create_app`."""
+reaper, the request guard and the routers (each API router behind the token unless listed as open). Run it with
+`python -m api` (127.0.0.1:8000; it refuses other addresses without a token) or `uvicorn --factory api.main:create_app`."""
 
 import asyncio
 import logging
@@ -10,8 +10,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
+from api.deps import StrictQueryDep, TokenDep
 from api.fanout import EventHub
-from api.routes import benchmark, finetune, health, jobs, models, web
+from api.routes import base_models, benchmark, datasets, finetune, health, jobs, models, session, web
+from api.security import TOKEN_HINT, RequestGuard
 from api.task_sender import TaskSender
 from shared import jobs as job_store
 from shared.redis_ops import run_async
@@ -59,9 +61,24 @@ async def _reap_forever(redis: Redis) -> None:
 def create_app(settings: Settings | None = None, *, sender=None, web_dist: Path | None = None) -> FastAPI:
     """The app; tests pass their own settings and may pass a stand-in task sender."""
     app = FastAPI(title="Avocet fine-tune service", version="0.1.0", lifespan=lifespan)
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings = settings or get_settings()
     app.state.sender = sender
-    for router in (health.router, models.router, finetune.router, benchmark.router, jobs.router, jobs.seed_router):
-        app.include_router(router)
+    _warn_if_open(settings)
+    app.add_middleware(RequestGuard, settings=settings)  # Host, cross-site, body checks (api/security.py)
+    for router in (health.router, session.router):  # open: a load balancer's probe, and signing in
+        app.include_router(router, dependencies=[StrictQueryDep])
+    # Closed by default: every other API router needs the token when one is set, reads included.
+    routers = (base_models.router, models.router, datasets.router, finetune.router, benchmark.router,
+               jobs.router, jobs.seed_router)  # fmt: skip
+    for router in routers:
+        app.include_router(router, dependencies=[StrictQueryDep, TokenDep])
     app.include_router(web.web_router(web_dist or web.DEFAULT_DIST))  # last: its catch-all must not shadow the API
     return app
+
+
+def _warn_if_open(settings: Settings) -> None:
+    if settings.allow_unauthenticated_remote and not settings.api_token:
+        log.warning("AVOCET_ALLOW_UNAUTHENTICATED_REMOTE is set and AVOCET_API_TOKEN is not: ANY CLIENT THAT REACHES "
+                    "THIS PORT CAN START JOBS AND READ LOGS AND RESULTS")  # fmt: skip
+    elif settings.api_token and len(settings.api_token) < 16:
+        log.warning("AVOCET_API_TOKEN is shorter than 16 characters: use a long random one (%s)", TOKEN_HINT)

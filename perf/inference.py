@@ -20,13 +20,15 @@ from bench.train_throughput import stratified_sample  # noqa: E402
 
 
 def quick_model(data: Path, models_dir: Path) -> Path:
+    from shared.job_schema import FinetuneParams
     from worker.training.pipeline import TrainConfig, run_finetune
 
     lines = stratified_sample(data, 400)
     sample = models_dir / "sample.jsonl"
     sample.write_text("\n".join(lines) + "\n")
     labels = sorted({json.loads(line)["label"] for line in lines})
-    config = TrainConfig(model="minilm", data=sample, labels=labels, models_dir=models_dir, epochs=1, name="bench")
+    params = FinetuneParams(model="minilm", epochs=1, name="bench")
+    config = TrainConfig.from_params(params, data=sample, labels=labels, models_dir=models_dir)
     return Path(run_finetune(config, lambda *a, **k: None)["model_dir"])
 
 

@@ -31,6 +31,7 @@ def main() -> None:
     from worker.inference.tfidf_baseline import TfidfBaselineAdapter
     from worker.training.metrics import classification_report
     from worker.training.pipeline import TrainConfig, run_finetune
+    from shared.job_schema import FinetuneParams
     from shared.model_store import read_training_info
 
     labels = sorted({json.loads(line)["label"] for line in args.data.read_text().splitlines() if line.strip()})
@@ -42,9 +43,9 @@ def main() -> None:
             if sorted(info["split"]["val_lines"]) != sorted(e.line for e in val):
                 sys.exit(f"{args.model_dir} was validated on other rows than {args.data}'s split: retrain on this file")
         else:
-            config = TrainConfig(model=args.model, data=args.data, labels=labels, models_dir=Path(tmp),
-                                 epochs=args.epochs, learning_rate=args.learning_rate,
-                                 **({"max_length": args.max_length} if args.max_length else {}))
+            hyper = {"learning_rate": args.learning_rate, **({"max_tokens": args.max_length} if args.max_length else {})}
+            params = FinetuneParams(model=args.model, epochs=args.epochs, hyperparameters=hyper)
+            config = TrainConfig.from_params(params, data=args.data, labels=labels, models_dir=Path(tmp))
             info = run_finetune(config, lambda type_, message, **_: print(f"  [{type_}] {message}", flush=True))
     baseline = TfidfBaselineAdapter(train)
     base = classification_report([e.label for e in val], baseline.classify_batch([(e.subject, e.body) for e in val]), labels)

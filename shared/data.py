@@ -7,6 +7,7 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -65,27 +66,44 @@ def read_jsonl(path: Path) -> list[Example]:
             f"score file not found: {path.resolve()} (set AVOCET_SCORE_FILE or pass --data PATH; "
             "data/email_score.jsonl.example shows the format)"
         )
-    examples = []
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if raw.strip():
-                examples.append(_parse_line(path, number, raw))
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        examples, problems = scan_lines(handle, max_problems=1)
+    if problems:
+        number, problem = problems[0]
+        raise DataError(f"{path}:{number}: {problem}")
     return examples
 
 
-def _parse_line(path: Path, number: int, raw: str) -> Example:
+def scan_lines(lines: Iterable[str], max_problems: int = 20) -> tuple[list[Example], list[tuple[int, str]]]:
+    """Parse JSONL lines; returns the examples and the first `max_problems` problems as (line number, problem)."""
+    examples, problems = [], []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            examples.append(_parse_line(number, raw))
+        except DataError as exc:
+            problems.append((number, str(exc)))
+            if len(problems) >= max_problems:
+                break
+    return examples, problems
+
+
+def _parse_line(number: int, raw: str) -> Example:
     try:
         row = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{path}:{number}: not valid JSON ({exc.msg}); each line must be one JSON object") from exc
+        raise DataError(f"not valid JSON ({exc.msg}); each line must be one JSON object") from exc
     if not isinstance(row, dict):
-        raise DataError(f"{path}:{number}: expected a JSON object with subject, body and label")
+        raise DataError("expected a JSON object with subject, body and label")
     for name in REQUIRED_FIELDS:
         if not isinstance(row.get(name), str):
             problem = "is missing" if name not in row else "must be a string"
-            raise DataError(f"{path}:{number}: field {name!r} {problem} (required: {', '.join(REQUIRED_FIELDS)})")
+            raise DataError(f"field {name!r} {problem} (required: {', '.join(REQUIRED_FIELDS)})")
     if not row["label"].strip():
-        raise DataError(f"{path}:{number}: field 'label' is empty")
+        raise DataError("field 'label' is empty")
+    if not (row["subject"].strip() or row["body"].strip()):
+        raise DataError("empty text: 'subject' and 'body' are both empty")
     return Example(row["subject"], row["body"], row["label"].strip(), number)
 
 

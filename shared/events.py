@@ -3,8 +3,11 @@
 Each event is written by one Lua script that, atomically, takes the next id from the job's counter (so ids grow
 by exactly one within a job, whichever process publishes), appends the event to a capped Redis Stream under the
 entry id `0-<id>` (so replay from any id is one XRANGE), records `last_event_id` on the job, and PUBLISHes it on the
-job's channel for live readers. When the job ends, the stream and counter get a TTL of the retention period
-(`AVOCET_EVENT_RETENTION_DAYS`, default 7), so finished jobs stay replayable that long and then clean up.
+job's channel for live readers. Ids never repeat within a job, even after Redis lost its data: the id is also above
+the stream's last entry and above the caller's `floor` (the worker passes the last id it saw, its high-water mark),
+so a client that reconnects with Last-Event-ID never drops a new event as a duplicate. When the job ends, the
+stream and counter get a TTL of the retention period (`AVOCET_EVENT_RETENTION_DAYS`, default 7), so finished jobs
+stay replayable that long and then clean up.
 """
 
 import json
@@ -17,21 +20,30 @@ from shared.redis_ops import Op, script
 TERMINAL_TYPES = frozenset({"complete", "error"})
 STREAM_MAXLEN = 100_000  # cap per job; a 20-epoch run logs a few thousand events at most
 
-# Shared Lua helper: emit(job_key, seq_key, stream_key, channel, body, type) -> id. `body` is the event JSON without
-# its id; the id is spliced in as the first member so the stored and published text is the final event. The type
-# is stored beside it (field `t`) so replay needs no JSON parsing.
+# Shared Lua helper: emit(job_key, seq_key, stream_key, channel, body, type, floor) -> id. `body` is the event JSON
+# without its id; the id is spliced in as the first member so the stored and published text is the final event. The
+# type is stored beside it (field `t`) so replay needs no JSON parsing. The id is above `floor` and above the stream's
+# last entry, whatever the counter says (a counter lost with Redis' data restarts at 1). A job record that is gone is
+# not recreated by `last_event_id` alone.
 EMIT_LUA = """
-local function emit(job_key, seq_key, stream_key, channel, body, etype)
+local function emit(job_key, seq_key, stream_key, channel, body, etype, floor)
   local n = redis.call('INCR', seq_key)
+  local top = redis.call('XREVRANGE', stream_key, '+', '-', 'COUNT', 1)[1]
+  floor = tonumber(floor) or 0
+  if top then floor = math.max(floor, tonumber(string.match(top[1], '%d+$'))) end
+  if n <= floor then
+    n = floor + 1
+    redis.call('SET', seq_key, n, 'KEEPTTL')
+  end
   local ev = '{"id": ' .. n .. ', ' .. string.sub(body, 2)
   redis.call('XADD', stream_key, 'MAXLEN', '~', 'STREAM_MAXLEN', '0-' .. n, 'e', ev, 't', etype)
-  redis.call('HSET', job_key, 'last_event_id', n)
+  if redis.call('EXISTS', job_key) == 1 then redis.call('HSET', job_key, 'last_event_id', n) end
   redis.call('PUBLISH', channel, ev)
   return n
 end
 """.replace("STREAM_MAXLEN", str(STREAM_MAXLEN))
 
-_PUBLISH_LUA = EMIT_LUA + "return emit(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])"
+_PUBLISH_LUA = EMIT_LUA + "return emit(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4])"
 
 
 def now_iso() -> str:
@@ -56,10 +68,12 @@ def wrap_cli_line(line: str) -> tuple[str, str, dict[str, Any]]:
     return obj["type"], str(obj.get("message", "")), data
 
 
-def publish(job_id: str, type_: str, message: str = "", data: dict[str, Any] | None = None) -> Op[int]:
-    """Append one event to the job's log and broadcast it; returns its id."""
+def publish(
+    job_id: str, type_: str, message: str = "", data: dict[str, Any] | None = None, *, floor: int = 0
+) -> Op[int]:
+    """Append one event to the job's log and broadcast it; returns its id (above `floor`)."""
     keys_ = (keys.job(job_id), keys.event_seq(job_id), keys.event_stream(job_id))
-    args = (keys.event_channel(job_id), event_body(type_, message, data), type_)
+    args = (keys.event_channel(job_id), event_body(type_, message, data), type_, floor)
     event_id = yield script(_PUBLISH_LUA, keys_, args)
     return int(event_id)
 

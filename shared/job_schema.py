@@ -1,14 +1,16 @@
 """What a job is: the parameters each kind accepts, declared once and validated through these models by the API,
 `celery call`, the CLIs and the training child, and the public job record of docs/contracts.md."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from shared.data import SPLIT_SEED
+from shared.data_files import check_data, check_model, sources_in
 from shared.job_states import JobState
 from shared.model_store import NAME_PATTERN, NAME_RULE
-from shared.registry import DEFAULT_MODEL, is_valid_model, valid_keys
+from shared.registry import DEFAULT_LEARNING_RATE, DEFAULT_MODEL, get_spec
 
 DEFAULT_EPOCHS = 5
 MAX_EPOCHS = 20
@@ -48,9 +50,11 @@ class FinetuneParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(DEFAULT_MODEL, max_length=200,
-                       description="Registry key (see GET /api/models) or a local model folder.")  # fmt: skip
+                       description="Registry key (see GET /api/base-models) or the name of a model folder in "
+                                   "AVOCET_BASE_MODELS_DIR (the CLI: any local folder).")  # fmt: skip
     epochs: int = Field(DEFAULT_EPOCHS, ge=1, le=MAX_EPOCHS, description=f"Training epochs, 1-{MAX_EPOCHS}.")
-    data: str | None = Field(None, max_length=1024, description="Labelled JSONL to train on; default AVOCET_SCORE_FILE.")
+    data: str | None = Field(None, max_length=1024, description="Dataset id or a file name in AVOCET_DATA_DIR (the CLI: "
+                             "any path) to train on; default AVOCET_SCORE_FILE.")  # fmt: skip
     labels: list[Label] | None = Field(None, min_length=2, max_length=MAX_LABELS,
                                        description="Label set; default AVOCET_LABELS.")  # fmt: skip
     name: str | None = Field(None, pattern=NAME_PATTERN, max_length=64, description=f"Published as models/avocet-<name>/ ({NAME_RULE}); "
@@ -59,10 +63,13 @@ class FinetuneParams(BaseModel):
 
     @field_validator("model")
     @classmethod
-    def _known_model(cls, value: str) -> str:
-        if not is_valid_model(value):
-            raise ValueError(f"unknown model {value!r}: use one of {', '.join(valid_keys())}")
-        return value
+    def _known_model(cls, value: str, info: ValidationInfo) -> str:
+        return check_model(value, sources_in(info.context))  # untrusted input: no paths (shared/data_files.py)
+
+    @field_validator("data")
+    @classmethod
+    def _data_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return check_data(value, sources_in(info.context))
 
     @field_validator("labels")
     @classmethod
@@ -78,7 +85,8 @@ class BenchmarkParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    data: str | None = Field(None, max_length=1024, description="Labelled JSONL to score on; default AVOCET_SCORE_FILE.")
+    data: str | None = Field(None, max_length=1024, description="Dataset id or a file name in AVOCET_DATA_DIR (the CLI: "
+                             "any path) to score on; default AVOCET_SCORE_FILE.")  # fmt: skip
     models: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
         None, max_length=50, description="Classifiers to score; default every available one.")
 
@@ -86,6 +94,11 @@ class BenchmarkParams(BaseModel):
     @classmethod
     def _unique_models(cls, value: list[str] | None) -> list[str] | None:
         return _unique(value) or None
+
+    @field_validator("data")
+    @classmethod
+    def _data_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return check_data(value, sources_in(info.context))
 
 
 PARAMS = {"finetune": FinetuneParams, "benchmark": BenchmarkParams}
@@ -111,6 +124,15 @@ class Progress(BaseModel):
     accuracy: float | None = None
 
 
+class EventPage(BaseModel):
+    """GET /api/jobs/{id}/log: events as JSON (docs/contracts.md "Events"), for clients without SSE."""
+
+    events: list[dict[str, Any]]
+    next_after: int
+    has_more: bool
+    state: JobState
+
+
 class Job(BaseModel):
     """The public job record (docs/contracts.md); the id is the Celery task id."""
 
@@ -128,6 +150,9 @@ class Job(BaseModel):
     result: dict[str, Any] | None = None
     error: str | None = None
     last_event_id: int = 0
+    data: str | None = Field(None, description="The dataset id (or data file name) it trains or scores on.")
+    hyperparameters: dict[str, Any] | None = Field(None, description="The values the fine-tune uses, defaults filled.")
+    estimated_finish: str | None = Field(None, description="While running: when it should end, from its pace so far.")
     source: Literal["api", "celery", "worker"] = Field("api", description="worker: queued after a fine-tune")
 
 
@@ -137,9 +162,36 @@ def describe_params(kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     if isinstance(model, list):
         model = ",".join(str(m) for m in model)
     epochs = kwargs.get("epochs", DEFAULT_EPOCHS) if kind == "finetune" else None
-    name = kwargs.get("name")
+    name, data = kwargs.get("name"), kwargs.get("data")
     return {
         "model": model if isinstance(model, str) else (DEFAULT_MODEL if kind == "finetune" else None),
         "epochs": epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None,
         "name": name if isinstance(name, str) else None,
+        "data": data if isinstance(data, str) else None,
+        "hyperparameters": resolved_hyperparameters(kwargs) if kind == "finetune" else None,
     }
+
+
+def resolved_hyperparameters(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The values a fine-tune will use, registry defaults filled in; None when the kwargs are not valid."""
+    try:
+        params = FinetuneParams.model_validate(kwargs)
+    except ValidationError:
+        return None
+    spec = get_spec(params.model)
+    values = params.hyperparameters.model_dump()
+    values["learning_rate"] = values["learning_rate"] or spec.learning_rate or DEFAULT_LEARNING_RATE
+    values["max_tokens"] = min(values["max_tokens"], spec.max_tokens)
+    return values
+
+
+def with_estimate(job: dict[str, Any]) -> dict[str, Any]:
+    """The job with `estimated_finish` (running jobs with progress): now + elapsed * steps left / steps done."""
+    progress, started = job.get("progress") or {}, job.get("started_at")
+    step, total = progress.get("step"), progress.get("total")
+    if job.get("state") != "running" or not started or not step or not total:
+        return {**job, "estimated_finish": None}
+    now = datetime.now(UTC)
+    elapsed = (now - datetime.fromisoformat(started)).total_seconds()
+    left = max(0.0, elapsed * (total - step) / step)
+    return {**job, "estimated_finish": (now + timedelta(seconds=left)).isoformat(timespec="seconds")}

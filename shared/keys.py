@@ -12,6 +12,12 @@ TASK_BENCHMARK = "avocet.benchmark"
 TASKS = {"finetune": TASK_FINETUNE, "benchmark": TASK_BENCHMARK}
 KIND_OF_TASK = {name: kind for kind, name in TASKS.items()}
 
+# Celery's Redis transport (kombu): a queue is a list per priority step (the bare name holds priority 0, the
+# default), and a message taken by a worker but not yet acknowledged sits in the `unacked` hash. Read only by the
+# check for queued jobs whose task message is gone (shared/jobs.py).
+BROKER_QUEUE_KEYS = (QUEUE, *(f"{QUEUE}\x06\x16{step}" for step in (3, 6, 9)))
+BROKER_UNACKED = "unacked"
+
 # Indexes over all jobs (sorted sets; score = submission sequence number, so order = submission order).
 JOB_SEQ = f"{PREFIX}:jobs:seq"
 JOBS_ALL = f"{PREFIX}:jobs"
@@ -52,9 +58,20 @@ def job_alive(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:alive"
 
 
+def job_suspect(job_id: str) -> str:
+    """When (Redis clock, unix seconds) a check first found the job without a sign of life: a running job without
+    its heartbeat, or a queued job without its task message. It is failed only if that lasts (shared/jobs.py)."""
+    return f"{PREFIX}:job:{job_id}:suspect"
+
+
 def worker_alive(hostname: str) -> str:
     """Heartbeat of a worker process (TTL), listed by /api/health."""
     return f"{PREFIX}:worker:{hostname}"
 
 
 WORKER_ALIVE_PATTERN = f"{PREFIX}:worker:*"
+
+# Sorted set of workers: member = worker hostname (e.g. gpu@box), score = its last heartbeat (unix seconds). Each
+# worker ZADDs itself every few seconds and ZREMs itself on shutdown; /api/health lists the members seen recently,
+# so it reads one key instead of scanning the keyspace for worker_alive keys.
+WORKERS = f"{PREFIX}:workers"

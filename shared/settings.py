@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.labels import CANONICAL_LABELS, parse_labels
@@ -19,7 +19,9 @@ class Settings(BaseSettings):
         list(CANONICAL_LABELS), description="Canonical labels; comma-separated in AVOCET_LABELS."
     )
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker, result backend and event store.")
-    api_token: str | None = Field(None, description="When set, starting or cancelling work needs this bearer token.")
+    api_token: str | None = Field(
+        None, description="When set, every /api route but /api/health needs it (bearer header or session cookie)."
+    )
     allow_downloads: bool = Field(
         False, description="Let hub models download when not cached; off by default so a missing model fails at once."
     )
@@ -27,11 +29,54 @@ class Settings(BaseSettings):
     benchmark_after_finetune: bool = Field(
         True, description="The worker queues a benchmark job after each successful fine-tune (charts stay current)."
     )
+    # Closed by default (README "Security model"): what the API accepts from outside and from where.
+    data_dir: Path = Field(Path("data"), description="The folder a job's `data` file name is looked up in.")
+    base_models_dir: Path | None = Field(
+        None, description="Folders a job may name as `model` besides registry keys; default <models_dir>/base."
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        ["127.0.0.1", "localhost", "::1"],
+        description="Host header values the API answers (DNS-rebinding guard); comma-separated; '*' allows any.",
+    )
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest JSON request body (413 past it).")
+    allow_unauthenticated_remote: bool = Field(
+        False, description="Serve other addresses without AVOCET_API_TOKEN (anyone who reaches the port can use it)."
+    )
+    # Datasets, model versions and predict (README "Datasets in, models out").
+    dataset_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest dataset upload (413 past it).")
+    model_versions_kept: int = Field(3, ge=1, description="Published versions kept per model (the current always).")
+    predict_cache_size: int = Field(2, ge=1, description="Models kept loaded for predict (least recently used go).")
+    predict_concurrency: int = Field(2, ge=1, description="Predict requests computed at once; more wait briefly.")
+    predict_queue: int = Field(16, ge=0, description="Predict requests that may wait; past it: 503 + Retry-After.")
+    # The worker's watchdogs (README "Delivery and crashes"): a run that goes silent or runs too long is killed and
+    # its job failed, so the GPU queue moves on.
+    stall_timeout_s: float = Field(
+        600.0, gt=0, description="Kill a job whose process prints nothing this long once its model is loaded (stalled)."
+    )
+    job_time_limit_s: float = Field(
+        86400.0, gt=0, description="Kill a job that runs longer than this, whatever it prints (time_limit)."
+    )
+    publish_gate: bool = Field(
+        False, description="Set by the worker for its training child: ask on stdout before publishing the model and "
+        "publish only on the answer `publish` on stdin (the worker grants it only while it still owns the job).",
+    )  # fmt: skip
 
     @field_validator("labels", mode="before")
     @classmethod
     def _split_labels(cls, value: object) -> list[str]:
         return parse_labels(value)  # type: ignore[arg-type]
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> list[str]:
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+        return [str(item).strip().lower().strip("[]") for item in items if str(item).strip()]
+
+    @model_validator(mode="after")
+    def _default_base_models_dir(self) -> "Settings":
+        if self.base_models_dir is None:
+            self.base_models_dir = self.models_dir / "base"
+        return self
 
 
 @lru_cache

@@ -5,9 +5,9 @@
 - `live_stack` (session): its own Redis, a real Celery worker subprocess (concurrency 1, queue gpu) and the API
   under uvicorn on a free port; AVOCET_MODELS_DIR is a temp folder and AVOCET_SCORE_FILE the example data. Yields
   a LiveStack (tests/service_helpers.py) with .base_url, .redis_url, .models_dir, .env.
+  `service_helpers.new_live_stack(root, **settings)` builds another (e.g. two workers) for a module of its own.
 """
 
-import os
 import sys
 from pathlib import Path
 
@@ -16,11 +16,9 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from service_helpers import REPO, LiveStack  # noqa: E402
+from service_helpers import new_live_stack  # noqa: E402
 
-from shared.redis_server import free_port, start_redis  # noqa: E402
-
-EXAMPLE_DATA = REPO / "data" / "email_score.jsonl.example"
+from shared.redis_server import start_redis  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -38,39 +36,15 @@ def redis_client(redis_server):
     client.close()
 
 
-def _stack_env(redis_url: str, models_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AVOCET_")}
-    env.update(
-        AVOCET_REDIS_URL=redis_url,
-        AVOCET_MODELS_DIR=str(models_dir),
-        AVOCET_SCORE_FILE=str(EXAMPLE_DATA),
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        TOKENIZERS_PARALLELISM="false",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory):
-    root = tmp_path_factory.mktemp("live")
-    models_dir, log_dir = root / "models", root / "logs"
-    models_dir.mkdir()
-    log_dir.mkdir()
-    server = start_redis(root / "redis")
-    port = free_port()
-    stack = LiveStack(
-        base_url=f"http://127.0.0.1:{port}", redis_url=server.url, models_dir=models_dir,
-        env=_stack_env(server.url, models_dir), log_dir=log_dir, port=port,
-    )  # fmt: skip
+    stack, server = new_live_stack(tmp_path_factory.mktemp("live"))
     try:
         stack.start_api()
         stack.start_worker()
         yield stack
     finally:
-        for name in ("api", "worker"):
-            stack.stop(name)
+        stack.stop_all()
         server.stop()
 
 
@@ -115,7 +89,7 @@ def make_client(redis_client, redis_server, fake_sender, tmp_path):
     def make(web_dist=None, **overrides):
         values = {"redis_url": redis_server, "models_dir": tmp_path / "models", "api_token": None, **overrides}
         app = create_app(Settings(**values), sender=fake_sender, web_dist=web_dist or tmp_path / "no-dist")
-        client = TestClient(app)
+        client = TestClient(app, base_url="http://127.0.0.1")  # a Host the request guard serves
         client.__enter__()
         clients.append(client)
         return client

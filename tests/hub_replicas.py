@@ -5,7 +5,7 @@
   in added_tokens.json; "spm" is the older layout without tokenizer.json (the slow->fast conversion runs on load),
   "json" adds the tokenizer.json newer commits carry.
 - xlmr_nli(folder): XLM-RoBERTa as MoritzLaurer/bge-m3-zeroshot-v2.0: 2-label head (entailment, not_entailment),
-  sentencepiece.bpe.model plus tokenizer.json.
+  float16 weights (1.1 GB for 568M parameters on the hub), sentencepiece.bpe.model plus tokenizer.json.
 - cache_entry(cache, hub_id, revision, build): lays a replica out as a Hugging Face cache entry,
   models--org--name/snapshots/<revision>/ with refs/main, which is what `pull` leaves behind.
 The SentencePiece models are trained here on the example emails (vocab ~160, well under a second).
@@ -71,7 +71,7 @@ def deberta_nli(folder: Path, tokenizer: str = "spm", seed: int = 0, hidden: int
     return folder
 
 
-def xlmr_nli(folder: Path, seed: int = 0) -> Path:
+def xlmr_nli(folder: Path, seed: int = 0, hidden: int = 32) -> Path:
     import torch
     from transformers import AutoTokenizer, XLMRobertaConfig, XLMRobertaForSequenceClassification
 
@@ -82,16 +82,16 @@ def xlmr_nli(folder: Path, seed: int = 0) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(folder)
     tokenizer.backend_tokenizer.save(str(folder / "tokenizer.json"))
     config = XLMRobertaConfig(
-        **TINY, vocab_size=len(tokenizer), max_position_embeddings=514, type_vocab_size=1, pad_token_id=1,
-        bos_token_id=0, eos_token_id=2, num_labels=2, id2label=XLMR_NLI_LABELS,
+        **{**TINY, "hidden_size": hidden}, vocab_size=len(tokenizer), max_position_embeddings=514, type_vocab_size=1,
+        pad_token_id=1, bos_token_id=0, eos_token_id=2, num_labels=2, id2label=XLMR_NLI_LABELS,
         label2id={v: k for k, v in XLMR_NLI_LABELS.items()},
     )  # fmt: skip
     torch.manual_seed(seed)
-    XLMRobertaForSequenceClassification(config).save_pretrained(folder)
+    XLMRobertaForSequenceClassification(config).half().save_pretrained(folder)  # the hub checkpoint is float16
     return folder
 
 
-def cache_entry(cache: Path, hub_id: str, revision: str, build: Callable[[Path], Path], main: str | None = None) -> Path:
+def cache_entry(cache: Path, hub_id: str, revision: str, build: Callable[[Path], Path], main: str | None = None):
     """build() a replica into cache/models--org--name/snapshots/<revision>/; refs/main names `main` (default the
     same revision: a fresh pull), so a test can make the branch move on without the pinned snapshot changing."""
     entry = cache / f"models--{hub_id.replace('/', '--')}"

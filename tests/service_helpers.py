@@ -1,10 +1,13 @@
-"""Helpers for service tests: deadline polling, a small SSE reader, and the live stack's processes."""
+"""Helpers for service tests: deadline polling, a small SSE reader, the live stack's processes (one or more named
+workers), the whole service under scripts/serve.py, and a sampler of job states over time."""
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,8 +16,28 @@ from typing import Any
 
 import httpx
 
+from shared.redis_server import EmbeddedRedis, free_port, start_redis
+
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+EXAMPLE_DATA = REPO / "data" / "email_score.jsonl.example"
+
+
+def stack_env(redis_url: str, models_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a test stack's processes: none of the caller's AVOCET_ settings, offline, the example
+    data; `settings` adds AVOCET_<NAME> values (e.g. benchmark_after_finetune="0")."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AVOCET_")}
+    env.update(
+        AVOCET_REDIS_URL=redis_url,
+        AVOCET_MODELS_DIR=str(models_dir),
+        AVOCET_SCORE_FILE=str(EXAMPLE_DATA),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update({f"AVOCET_{name.upper()}": value for name, value in settings.items()})
+    return env
 
 
 def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.2) -> Any:
@@ -69,11 +92,15 @@ class LiveStack:
     port: int
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
-    def start_worker(self, timeout: float = 90.0) -> None:
+    def start_worker(self, timeout: float = 90.0, name: str = "worker") -> str:
+        """Start a worker process (kept under `name`; the first one is "worker"); returns its Celery node name
+        once /api/health lists it."""
+        node = worker_node("test-worker" if name == "worker" else name)
         argv = [str(VENV_BIN / "celery"), "-A", "worker.queue.app", "worker", "-Q", "gpu", "--concurrency", "1",
-                "--prefetch-multiplier", "1", "-E", "-n", "test-worker@%h", "--loglevel", "INFO"]  # fmt: skip
-        self._spawn("worker", argv)
-        wait_until(lambda: self.health().get("workers"), timeout, "the Celery worker to come online")
+                "--prefetch-multiplier", "1", "-E", "-n", node, "--loglevel", "INFO"]  # fmt: skip
+        self._spawn(name, argv)
+        wait_until(lambda: node in self.health().get("workers", []), timeout, f"the Celery worker {node} to come online")
+        return node
 
     def start_api(self, timeout: float = 60.0) -> None:
         argv = [sys.executable, "-m", "api", "--port", str(self.port), "--log-level", "info"]
@@ -110,9 +137,14 @@ class LiveStack:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
 
-    def kill_worker(self) -> int:
+    def stop_all(self) -> None:
+        """The API first, then every worker (as scripts/serve.py does)."""
+        for name in sorted(self.processes, key=lambda n: n != "api"):
+            self.stop(name)
+
+    def kill_worker(self, name: str = "worker") -> int:
         """kill -9 of the worker's main process only (its pool and training child must go down with it)."""
-        process = self.processes.pop("worker")
+        process = self.processes.pop(name)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
         return process.pid
@@ -120,3 +152,145 @@ class LiveStack:
     def log_tail(self, name: str, lines: int = 60) -> str:
         path = self.log_dir / f"{name}.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+
+def worker_node(prefix: str) -> str:
+    """The Celery node name `-n <prefix>@%h` expands to, as /api/health lists it."""
+    return f"{prefix}@{socket.gethostname()}"
+
+
+def api_get(base_url: str, path: str, timeout: float = 10.0) -> httpx.Response:
+    return httpx.get(f"{base_url}{path}", timeout=timeout)
+
+
+def submit_finetune(base_url: str, **body: Any) -> dict:
+    response = httpx.post(f"{base_url}/api/finetune/jobs", json={"model": "minilm", **body}, timeout=30)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def job_state(base_url: str, job_id: str) -> dict:
+    """The job; {"state": None, ...} while the API does not answer it (restarting, or 404/5xx)."""
+    try:
+        response = api_get(base_url, f"/api/jobs/{job_id}")
+    except httpx.HTTPError as exc:
+        return {"state": None, "error": repr(exc)}
+    return response.json() if response.status_code == 200 else {"state": None, "status_code": response.status_code}
+
+
+def wait_job(base_url: str, job_id: str, states: set[str], timeout: float = 180.0) -> dict:
+    """Poll the job until its state is one of `states`; returns the job."""
+    return wait_until(lambda: (j := job_state(base_url, job_id))["state"] in states and j, timeout,
+                      f"job {job_id} to be {'/'.join(sorted(states))}")  # fmt: skip
+
+
+def job_record(redis_url: str, job_id: str) -> dict | None:
+    """The job as the store holds it, with its internal fields (e.g. "worker", the node running it)."""
+    import redis
+
+    from shared import jobs
+    from shared.redis_ops import run_sync
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        return run_sync(client, jobs.get_job(job_id))
+    finally:
+        client.close()
+
+
+class JobSampler:
+    """Samples GET /api/jobs every `interval` seconds in a thread: .samples is a list of (monotonic time,
+    {job id: job}) for the jobs in `ids` (all listed jobs when None); use as a context manager."""
+
+    def __init__(self, base_url: str, ids: list[str] | None = None, interval: float = 0.25) -> None:
+        self.base_url, self.ids, self.interval = base_url, ids, interval
+        self.samples: list[tuple[float, dict[str, dict]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="job-sampler", daemon=True)
+
+    def __enter__(self) -> "JobSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                listed = api_get(self.base_url, "/api/jobs?limit=100").json()
+            except (httpx.HTTPError, ValueError):
+                continue
+            jobs = {j["id"]: j for j in listed if self.ids is None or j["id"] in self.ids}
+            self.samples.append((time.monotonic(), jobs))
+
+
+@dataclass
+class ServedStack:
+    """The service as scripts/up runs it: scripts/serve.py supervising a worker and the API (on an existing Redis
+    given in env), its log in log_path."""
+
+    base_url: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 120.0) -> None:
+        log = open(self.log_path, "ab")
+        argv = [sys.executable, str(REPO / "scripts" / "serve.py"), "--port", str(self.port)]
+        self.process = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        wait_until(lambda: self.health().get("status") == "ok", timeout, "scripts/serve.py's API and worker")
+
+    def health(self) -> dict:
+        try:
+            return httpx.get(f"{self.base_url}/api/health", timeout=5).json()
+        except (httpx.HTTPError, ValueError):
+            return {}
+
+    def child(self, name: str):
+        """The supervised child process ("api" or "worker") as a psutil.Process, or None."""
+        import psutil
+
+        marker = ("-m", "api") if name == "api" else ("worker.queue.app", "worker")
+        for process in psutil.Process(self.process.pid).children():
+            try:
+                if all(part in process.cmdline() for part in marker):
+                    return process
+            except psutil.Error:  # a killed child not reaped yet (a zombie)
+                continue
+        return None
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 90.0) -> int | None:
+        """Ctrl-C (by default) and wait; returns the exit code (None if it had to be killed)."""
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+            return None
+
+
+def new_live_stack(root: Path, **settings: str) -> tuple[LiveStack, EmbeddedRedis]:
+    """A LiveStack (nothing started yet) on its own embedded Redis (AOF) under `root`; stop both when done."""
+    models_dir, log_dir = root / "models", root / "logs"
+    models_dir.mkdir()
+    log_dir.mkdir()
+    server = start_redis(root / "redis")
+    port = free_port()
+    stack = LiveStack(
+        base_url=f"http://127.0.0.1:{port}", redis_url=server.url, models_dir=models_dir,
+        env=stack_env(server.url, models_dir, **settings), log_dir=log_dir, port=port,
+    )  # fmt: skip
+    return stack, server

@@ -117,9 +117,9 @@ def _fake_cache_entry(cache_dir: Path, model_id: str) -> None:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from shared.registry import get_spec, resolve_base_model
+    from shared.registry import HUB_REVISIONS, get_spec, resolve_base_model
 
-    revision = "0" * 40
+    revision = HUB_REVISIONS[model_id]  # the pinned commit: a snapshot of another commit does not count as cached
     entry = cache_dir / f"models--{model_id.replace('/', '--')}"
     snapshot = entry / "snapshots" / revision
     tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(get_spec("minilm")))

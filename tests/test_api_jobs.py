@@ -2,7 +2,7 @@
 
 import json
 
-from shared import jobs, keys
+from shared import events, jobs, keys
 from shared.redis_ops import run_sync
 
 
@@ -15,7 +15,8 @@ def test_submit_queues_a_job_and_sends_the_task_by_id(make_client, fake_sender):
     assert (job["model"], job["epochs"], job["name"], job["kind"]) == ("minilm", 2, "mine", "finetune")
     assert fake_sender.sent == [("finetune", job["id"], {"model": "minilm", "epochs": 2, "name": "mine"})]
     assert set(job) == {"id", "kind", "model", "epochs", "name", "state", "submitted_at", "started_at", "finished_at",
-                        "queue_position", "progress", "result", "error", "last_event_id", "source"}  # fmt: skip
+                        "queue_position", "progress", "result", "error", "last_event_id", "source", "data",
+                        "hyperparameters", "estimated_finish"}  # fmt: skip
 
 
 def test_list_newest_first_with_positions_and_read_one(make_client):
@@ -120,7 +121,7 @@ def test_no_get_but_the_seed_run_starts_work(make_client):
 
 
 def test_models_lists_registry_keys(make_client):
-    models = make_client().get("/api/models").json()
+    models = make_client().get("/api/base-models").json()
     assert [m["key"] for m in models] == ["bge-m3", "deberta-small", "minilm"]
     assert [m["key"] for m in models if m["default"]] == ["minilm"]
 
@@ -140,3 +141,37 @@ def test_health_without_redis_is_503(make_client):
     client = make_client(redis_url="redis://127.0.0.1:1/0")
     response = client.get("/api/health")
     assert response.status_code == 503 and response.json()["status"] == "down"
+
+
+def test_job_list_pages_with_a_cursor(make_client):
+    client = make_client()
+    ids = [client.post("/api/finetune/jobs", json={"epochs": 1}).json()["id"] for _ in range(5)]
+    client.post("/api/benchmark/jobs", json={})
+    first = client.get("/api/jobs?limit=2&kind=finetune")
+    assert [j["id"] for j in first.json()] == ids[:-3:-1]
+    second = client.get(f"/api/jobs?limit=2&kind=finetune&before={first.headers['x-next-before']}")
+    third = client.get(f"/api/jobs?limit=2&kind=finetune&before={second.headers['x-next-before']}")
+    assert [j["id"] for j in second.json() + third.json()] == ids[2::-1]
+    assert "x-next-before" not in third.headers
+    assert client.get("/api/jobs?before=unknown").json() == []
+
+
+def test_event_log_as_json_pages(make_client, redis_client):
+    client = make_client()
+    job_id = client.post("/api/finetune/jobs", json={"epochs": 1}).json()["id"]
+    for i in range(4):
+        run_sync(redis_client, events.publish(job_id, "log", f"line {i}"))
+    page = client.get(f"/api/jobs/{job_id}/log?after=0&limit=3").json()
+    assert [e["id"] for e in page["events"]] == [1, 2, 3] and page["has_more"] and page["state"] == "queued"
+    rest = client.get(f"/api/jobs/{job_id}/log?after={page['next_after']}&limit=3").json()
+    assert [e["message"] for e in rest["events"]] == ["line 2", "line 3"] and not rest["has_more"]
+
+
+def test_running_job_has_an_estimated_finish(make_client, redis_client):
+    client = make_client()
+    job_id = client.post("/api/finetune/jobs", json={"epochs": 1}).json()["id"]
+    assert client.get(f"/api/jobs/{job_id}").json()["estimated_finish"] is None
+    run_sync(redis_client, jobs.claim(job_id, "w1"))
+    run_sync(redis_client, jobs.set_progress(job_id, {"step": 5, "total": 10}))
+    job = client.get(f"/api/jobs/{job_id}").json()
+    assert job["estimated_finish"] is not None and job["estimated_finish"] >= job["started_at"][:19]

@@ -1,6 +1,8 @@
-"""SSE over a real uvicorn server: replay, Last-Event-ID resume, live fan-out, disconnects, missed publishes."""
+"""SSE over a real uvicorn server: replay, Last-Event-ID resume, live fan-out, disconnects, missed publishes,
+paged catch-up, trimmed logs, clients that stop reading, jobs Redis has lost."""
 
 import json
+import socket
 import sys
 import threading
 import time
@@ -11,6 +13,7 @@ import pytest
 import uvicorn
 from service_helpers import read_sse, wait_until
 
+from api import sse
 from shared import events, jobs, keys
 from shared.events import _PUBLISH_LUA
 from shared.redis_ops import run_sync, script
@@ -21,7 +24,8 @@ FAKE_CLI = str(Path(__file__).with_name("fake_cli.py"))
 
 
 @pytest.fixture
-def api_url(redis_client, redis_server, fake_sender, tmp_path):
+def api_server(redis_client, redis_server, fake_sender, tmp_path):
+    """(base URL, app) of the API under uvicorn in a thread, on the test Redis."""
     from api.main import create_app
     from shared.settings import Settings
 
@@ -32,9 +36,14 @@ def api_url(redis_client, redis_server, fake_sender, tmp_path):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_until(lambda: server.started, 20, "uvicorn to start")
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", app
     server.should_exit = True
     thread.join(20)
+
+
+@pytest.fixture
+def api_url(api_server):
+    return api_server[0]
 
 
 def _job_with_log(r, job_id="j", n=5, finish=True):
@@ -134,3 +143,70 @@ def test_seed_run_endpoint_streams_a_job_to_complete(api_url, redis_client, fake
     assert types[:2] == ["queued", "started"] and "progress" in types and types[-1] == "complete"
     assert _ids(received) == list(range(1, len(received) + 1))
     assert all(set(e) == {"id", "ts", "type", "message", "data", "_sse_id"} for e in received)
+
+
+def test_catch_up_reads_the_stream_a_page_at_a_time(api_url, redis_client, monkeypatch):
+    job_id = _job_with_log(redis_client, n=1200)  # 1203 events and the terminal one
+    reads = []
+    original = events.read_after
+
+    def spy(job_id, after_id, count=None):
+        reads.append(count)
+        return original(job_id, after_id, count)
+
+    monkeypatch.setattr(events, "read_after", spy)
+    received = read_sse(f"{api_url}/api/jobs/{job_id}/events", timeout=60)
+    assert _ids(received) == list(range(1, 1204))
+    assert len(reads) >= 3 and all(count == sse.REPLAY_BATCH for count in reads)  # never an unbounded XRANGE
+
+
+def test_replay_whose_start_was_trimmed_begins_with_a_gap_event(api_url, redis_client):
+    job_id = _job_with_log(redis_client, n=20)  # ids 1-23
+    redis_client.xtrim(keys.event_stream(job_id), minid="0-10", approximate=False)  # as the stream's cap does on a long run
+    url = f"{api_url}/api/jobs/{job_id}/events"
+    full = read_sse(url, timeout=30)
+    gap = full[0]
+    assert gap["type"] == "gap" and gap["id"] == 9 and gap["_sse_id"] == "9"
+    assert gap["data"] == {"first_missing": 1, "last_missing": 9}
+    assert _ids(full[1:]) == list(range(10, 24))
+    resumed = read_sse(url, headers={"Last-Event-ID": "3"}, timeout=30)
+    assert resumed[0]["type"] == "gap" and resumed[0]["data"] == {"first_missing": 4, "last_missing": 9}
+    assert _ids(read_sse(url, headers={"Last-Event-ID": "12"}, timeout=30)) == list(range(13, 24))  # no gap
+
+
+def test_a_client_that_stops_reading_is_dropped_and_freed(api_server, redis_client, monkeypatch):
+    api_url, app = api_server
+    monkeypatch.setattr(sse, "SEND_TIMEOUT_S", 2.0)
+    job_id = _job_with_log(redis_client, n=0, finish=False)
+    channel = keys.event_channel(job_id)
+    host, port = api_url.removeprefix("http://").split(":")
+    stuck = socket.socket()
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.connect((host, int(port)))
+    stuck.sendall(f"GET /api/jobs/{job_id}/events HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    try:
+        wait_until(lambda: redis_client.pubsub_numsub(channel)[0][1] == 1, 10, "the stuck client's subscription")
+        for i in range(300):  # ~6 MB: far more than the socket buffers hold
+            run_sync(redis_client, events.publish(job_id, "log", f"{i} " + "x" * 20_000))
+        wait_until(lambda: not app.state.hub._queues, 30, "the stuck client's queue to be freed")
+        assert redis_client.pubsub_numsub(channel)[0][1] == 0
+        healthy = read_sse(f"{api_url}/api/jobs/{job_id}/events", stop=lambda e: e["id"] >= 302, timeout=30)
+        assert _ids(healthy) == list(range(1, 303))  # the others are served as before
+    finally:
+        stuck.close()
+
+
+def test_a_job_lost_with_redis_data_ends_its_stream_cleanly(api_url, redis_client):
+    job_id = _job_with_log(redis_client, n=3, finish=False)
+    received: list = []
+    reader = threading.Thread(target=lambda: received.extend(read_sse(f"{api_url}/api/jobs/{job_id}/events")))
+    reader.start()
+    wait_until(lambda: len(received) or redis_client.pubsub_numsub(keys.event_channel(job_id))[0][1], 10, "follow")
+    redis_client.flushall()  # Redis lost its data (a restart without persistence)
+    reader.join(30)
+    assert not reader.is_alive()
+    assert _ids(received) == [1, 2, 3, 4, 5, 6] and received[-1]["type"] == "error"
+    assert received[-1]["data"] == {"state": "failed", "reason": "state_lost"}
+    assert httpx.get(f"{api_url}/api/jobs/{job_id}").status_code == 404
+    assert httpx.get(f"{api_url}/api/jobs/{job_id}/events").status_code == 404
+    assert httpx.get(f"{api_url}/api/jobs").json() == []

@@ -73,3 +73,15 @@ def test_cli_lines_are_wrapped_per_contract():
     )
     assert events.wrap_cli_line("plain text\n") == ("log", "plain text", {})
     assert events.wrap_cli_line('["not", "an", "object"]') == ("log", '["not", "an", "object"]', {})
+
+
+def test_ids_never_repeat_after_redis_lost_the_counter(redis_client):
+    job_id = _job(redis_client)
+    for _ in range(4):
+        run_sync(redis_client, events.publish(job_id, "log", "x"))  # ids 2..5
+    redis_client.delete(keys.event_seq(job_id))  # the counter alone is gone: the stream's last id still counts
+    assert run_sync(redis_client, events.publish(job_id, "log", "after")) == 6
+    redis_client.flushdb()  # everything is gone: only the caller's high-water mark is left
+    assert run_sync(redis_client, events.publish(job_id, "log", "late", floor=6)) == 7
+    assert run_sync(redis_client, events.publish(job_id, "log", "next")) == 8
+    assert not redis_client.exists(keys.job(job_id))  # no record fragment is made by last_event_id

@@ -59,7 +59,7 @@ def test_stop_kills_the_whole_process_group(tmp_path):
 def test_run_job_streams_events_and_succeeds(redis_client):
     run_sync(redis_client, jobs.create_job("j", "finetune", {"model": "minilm", "epochs": 1}, "api"))
     state = run_job(redis_client, "j", "finetune", {"model": "minilm", "epochs": 1}, worker="w1",
-                    command_for=fake("--steps", "3", "--noise"))  # fmt: skip
+                    command_for=fake("--steps", "3", "--noise")).state  # fmt: skip
     assert state == "succeeded"
     log = _events(redis_client, "j")
     assert [e["id"] for e in log] == list(range(1, len(log) + 1))
@@ -82,7 +82,7 @@ def test_run_job_streams_events_and_succeeds(redis_client):
 )
 def test_bad_kwargs_fail_the_job_with_an_error_event(redis_client, kwargs, expected):
     state = run_job(redis_client, "bad", "finetune", kwargs, worker="w1",
-                    command_for=fake())  # fmt: skip
+                    command_for=fake()).state  # fmt: skip
     assert state == "failed"
     job = run_sync(redis_client, jobs.get_job("bad"))
     assert job["state"] == "failed" and job["source"] == "celery" and expected in job["error"]
@@ -92,7 +92,7 @@ def test_bad_kwargs_fail_the_job_with_an_error_event(redis_client, kwargs, expec
 
 def test_cli_error_line_becomes_the_terminal_event(redis_client):
     state = run_job(redis_client, "e", "finetune", {"model": "minilm"}, worker="w1",
-                    command_for=fake("--error", "the data file has no rows"))  # fmt: skip
+                    command_for=fake("--error", "the data file has no rows")).state  # fmt: skip
     assert state == "failed"
     last = _events(redis_client, "e")[-1]
     assert last["type"] == "error" and last["message"] == "the data file has no rows"
@@ -112,7 +112,7 @@ def test_cancelled_while_queued_never_runs(redis_client, tmp_path):
     run_sync(redis_client, jobs.cancel("c"))
     marker = tmp_path / "ran"
     state = run_job(redis_client, "c", "finetune", {"model": "minilm"}, worker="w1",
-                    command_for=lambda kind, params: ["touch", str(marker)])  # fmt: skip
+                    command_for=lambda kind, params: ["touch", str(marker)]).state  # fmt: skip
     assert state == "cancelled" and not marker.exists()
 
 
@@ -121,7 +121,7 @@ def _run_long_job_while(redis_client, job_id: str, interrupt) -> str:
     other = threading.Thread(target=interrupt)
     other.start()
     state = run_job(redis_client, job_id, "finetune", {"model": "minilm"}, worker="w1",
-                    command_for=fake("--steps", "200", "--delay", "0.1"))  # fmt: skip
+                    command_for=fake("--steps", "200", "--delay", "0.1")).state  # fmt: skip
     other.join(5)
     return state
 

@@ -1,6 +1,8 @@
 """Job store: records, queue positions, state changes, cancel, crash detection, the publish hook."""
 
-from shared import events, jobs, keys
+import json
+
+from shared import events, job_lease, jobs, keys
 from shared.redis_ops import run_sync
 
 
@@ -72,11 +74,18 @@ def test_cancel_running_job_only_raises_the_flag(redis_client):
     assert run_sync(redis_client, jobs.stop_reason("a")) == "cancel"
 
 
+def _age_suspicion(r, job_id, seconds):
+    """As if the check that first found the job without a sign of life ran `seconds` ago."""
+    r.set(keys.job_suspect(job_id), int(r.time()[0]) - seconds)
+
+
 def test_reaper_fails_running_jobs_without_heartbeat(redis_client):
     for job_id in ("dead", "alive"):
         _create(redis_client, job_id)
         run_sync(redis_client, jobs.claim(job_id, "w1"))
     redis_client.delete(keys.job_alive("dead"))  # as if its heartbeat TTL ran out
+    assert run_sync(redis_client, jobs.reap_stale()) == []  # first seen missing: its worker gets REAP_GRACE_S more
+    _age_suspicion(redis_client, "dead", jobs.REAP_GRACE_S)
     assert run_sync(redis_client, jobs.reap_stale()) == ["dead"]
     dead = run_sync(redis_client, jobs.get_job("dead"))
     assert dead["state"] == "failed" and "worker w1 stopped" in dead["error"]
@@ -112,3 +121,113 @@ def test_publish_hook_records_celery_call_jobs(redis_client, monkeypatch):
     job = run_sync(redis_client, jobs.get_job("cli-1"))
     assert job["source"] == "celery" and job["state"] == "queued" and job["model"] == "nope" and job["epochs"] == 50
     assert run_sync(redis_client, jobs.get_job("other-1")) is None
+
+
+def test_a_heartbeat_back_within_the_grace_keeps_the_job(redis_client):
+    """After a Redis restart every heartbeat TTL has run out at once; a worker that beats again is not reaped."""
+    _create(redis_client, "a")
+    run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))
+    redis_client.delete(keys.job_alive("a"))
+    assert run_sync(redis_client, jobs.reap_stale()) == []
+    assert run_sync(redis_client, job_lease.beat("a", "lease-1")) == (job_lease.OWNED, None)
+    _age_suspicion(redis_client, "a", 0)
+    redis_client.delete(keys.job_alive("a"))
+    assert run_sync(redis_client, jobs.reap_stale()) == []  # the clock started again
+    assert run_sync(redis_client, jobs.get_job("a"))["state"] == "running"
+
+
+def test_worker_lost_while_publishing_does_not_claim_the_old_model(redis_client):
+    _create(redis_client, "a", name="m")
+    run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))
+    assert run_sync(redis_client, job_lease.begin_publish("a", "lease-1")) == job_lease.PUBLISH
+    assert run_sync(redis_client, jobs.reap_stale(restarted_worker="w1")) == ["a"]
+    assert "may already be the new model" in run_sync(redis_client, jobs.get_job("a"))["error"]
+
+
+def test_missing_or_partial_records_read_as_none(redis_client):
+    _create(redis_client, "a")
+    redis_client.hset(keys.job("ghost"), "last_event_id", "7")  # a fragment, as a write after data loss could leave
+    redis_client.zadd(keys.JOBS_ALL, {"ghost": 99, "gone": 100})
+    assert run_sync(redis_client, jobs.get_job("ghost")) is None
+    assert run_sync(redis_client, jobs.get_job("gone")) is None
+    assert [j["id"] for j in run_sync(redis_client, jobs.list_jobs())] == ["a"]
+    assert run_sync(redis_client, jobs.cancel("gone")) is None and not redis_client.exists(keys.cancel_flag("gone"))
+
+
+def test_writes_under_a_lease_stop_once_the_job_is_not_the_workers(redis_client):
+    _create(redis_client, "a")
+    run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))
+    assert run_sync(redis_client, job_lease.beat("a", "other")) == (job_lease.NOT_OWNED, None)
+    assert run_sync(redis_client, job_lease.emit("a", "other", 0, "log", "x", {})) == job_lease.NOT_OWNED
+    assert run_sync(redis_client, job_lease.emit("a", "lease-1", 0, "log", "x", {}, {"step": 1})) == 3
+    assert run_sync(redis_client, jobs.get_job("a"))["progress"] == {"step": 1}
+    assert not run_sync(redis_client, jobs.succeed("a", "ok", {}, jobs.Guard(lease="other")))
+    run_sync(redis_client, jobs.fail("a", "reaped", "worker_lost"))
+    assert run_sync(redis_client, job_lease.beat("a", "lease-1")) == (job_lease.NOT_OWNED, None)
+    assert run_sync(redis_client, job_lease.emit("a", "lease-1", 0, "log", "late", {})) == job_lease.NOT_OWNED
+    assert _events(redis_client, "a")[-1]["type"] == "error"  # nothing after the terminal event
+    redis_client.flushdb()
+    assert run_sync(redis_client, job_lease.beat("a", "lease-1")) == (job_lease.MISSING, None)
+    assert run_sync(redis_client, job_lease.begin_publish("a", "lease-1")) == job_lease.STATE_LOST
+
+
+def test_cancel_once_publishing_has_begun_is_refused(redis_client):
+    _create(redis_client, "a")
+    run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))
+    assert run_sync(redis_client, job_lease.begin_publish("a", "lease-1")) == job_lease.PUBLISH
+    job = run_sync(redis_client, jobs.cancel("a"))
+    assert job["state"] == "running" and job["publishing"] is True
+    assert run_sync(redis_client, jobs.stop_reason("a")) is None
+    assert run_sync(redis_client, jobs.succeed("a", "ok", {}, jobs.Guard(lease="lease-1")))
+
+
+def test_a_cancel_before_publishing_denies_it(redis_client):
+    _create(redis_client, "a")
+    run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))
+    run_sync(redis_client, jobs.cancel("a"))
+    assert run_sync(redis_client, job_lease.begin_publish("a", "lease-1")) == "cancel"
+    assert not run_sync(redis_client, jobs.get_job("a")).get("publishing")
+
+
+def test_a_worker_ends_a_job_whose_record_redis_lost(redis_client):
+    _create(redis_client, "a", name="m")
+    run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))
+    record = run_sync(redis_client, jobs.get_job("a"))
+    redis_client.flushdb()
+    assert not run_sync(redis_client, jobs.fail("a", "lost", "state_lost", None, jobs.Guard(lease="lease-1", floor=7)))
+    guard = jobs.Guard(lease="lease-1", floor=7, restore={**record, "last_event_id": 7})
+    assert run_sync(redis_client, jobs.fail("a", "lost", "state_lost", None, guard))
+    job = run_sync(redis_client, jobs.get_job("a"))
+    assert job["state"] == "failed" and job["name"] == "m" and job["last_event_id"] == 8 and job["error"] == "lost"
+    log = _events(redis_client, "a")
+    assert [(e["id"], e["data"]) for e in log] == [(8, {"reason": "state_lost", "state": "failed"})]
+    assert [j["id"] for j in run_sync(redis_client, jobs.list_jobs())] == ["a"]
+    assert not redis_client.zcard(keys.JOBS_RUNNING)
+
+
+def _broker_message(job_id):
+    return json.dumps({"body": "", "headers": {"lang": "py", "task": keys.TASK_FINETUNE, "id": job_id},
+                       "properties": {"correlation_id": job_id}})  # fmt: skip
+
+
+def test_queued_jobs_without_a_task_message_are_failed(redis_client):
+    for job_id in ("listed", "taken", "orphan"):
+        _create(redis_client, job_id)
+    redis_client.lpush(keys.QUEUE, _broker_message("listed"))
+    redis_client.hset(keys.BROKER_UNACKED, "tag-1", json.dumps([json.loads(_broker_message("taken")), "gpu", "gpu"]))
+    assert run_sync(redis_client, jobs.reap_stale()) == []  # first seen without a message: it may be in flight
+    for job_id in ("listed", "taken", "orphan"):
+        _age_suspicion(redis_client, job_id, jobs.LOST_MESSAGE_AFTER_S)
+    assert run_sync(redis_client, jobs.reap_stale()) == ["orphan"]
+    orphan = run_sync(redis_client, jobs.get_job("orphan"))
+    assert orphan["state"] == "failed" and "task message was lost" in orphan["error"]
+    assert _events(redis_client, "orphan")[-1]["data"] == {"reason": "message_lost", "state": "failed"}
+    assert {run_sync(redis_client, jobs.get_job(j))["state"] for j in ("listed", "taken")} == {"queued"}
+    assert not run_sync(redis_client, jobs.claim("orphan", "w1"))  # a late delivery is skipped
+
+
+def test_a_claim_clears_the_suspicion_of_a_lost_message(redis_client):
+    _create(redis_client, "a")
+    assert run_sync(redis_client, jobs.reap_stale()) == []
+    assert run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))  # the worker had it after all
+    assert not redis_client.exists(keys.job_suspect("a"))

@@ -7,7 +7,7 @@ import { defineConfig } from '@playwright/test'
 export default defineConfig({
   testDir: './e2e',
   outputDir: './test-results',
-  timeout: Number(process.env.AVOCET_E2E_TIMEOUT_MS ?? 12 * 60_000),
+  timeout: Number(process.env.AVOCET_E2E_TIMEOUT_MS ?? 12 * 60_000), // per test; the file runs in order (serial)
   expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1,
@@ -15,7 +15,7 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: process.env.AVOCET_E2E_BASE_URL ?? 'http://127.0.0.1:8000',
-    viewport: { width: 1280, height: 900 },
+    viewport: { width: 1440, height: 900 },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {

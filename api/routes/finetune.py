@@ -14,11 +14,11 @@ from fastapi import APIRouter, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from api.deps import HubDep, RedisDep, SenderDep, SettingsDep, TokenDep
+from api.deps import HubDep, RedisDep, SameSiteDep, SenderDep, SettingsDep
 from api.sse import event_response
 from api.submission import submit_job
 from shared import model_store
-from shared.job_schema import FinetuneParams, Job
+from shared.job_schema import MAX_EPOCHS, MAX_LABELS, FinetuneParams, Job
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +54,24 @@ def read_status(settings: SettingsDep) -> list[ModelStatus]:
     return read_model_statuses(settings.models_dir)
 
 
-@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Job, dependencies=[TokenDep])
+@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Job)
 async def create_finetune_job(params: FinetuneParams, redis: RedisDep, sender: SenderDep) -> dict:
     """Queue a fine-tune job; it runs when a GPU worker is free (see queue_position). Follow: /api/jobs/{id}/events."""
     return await submit_job(redis, sender, "finetune", params)
 
 
-@router.get("/run", dependencies=[TokenDep], responses={200: {"content": {"text/event-stream": {}}}})
+@router.get("/run", dependencies=[SameSiteDep], responses={200: {"content": {"text/event-stream": {}}}})
 async def run_finetune(
     redis: RedisDep, hub: HubDep, sender: SenderDep,
-    model: Annotated[str | None, Query(description="registry key, see GET /api/models")] = None,
-    epochs: int | None = None,
-    data: str | None = None,
-    labels: Annotated[str | None, Query(description="comma-separated label set")] = None,
-    name: str | None = None,
+    model: Annotated[str | None, Query(max_length=200, description="registry key, see GET /api/base-models")] = None,
+    epochs: Annotated[int | None, Query(ge=1, le=MAX_EPOCHS)] = None,
+    data: Annotated[str | None, Query(max_length=1024, description="dataset id or file name")] = None,
+    labels: Annotated[str | None, Query(max_length=MAX_LABELS * 65, description="comma-separated label set")] = None,
+    name: Annotated[str | None, Query(max_length=64)] = None,
 ):  # fmt: skip
-    """Queue a fine-tune job and stream its events (the seed's GET, so that a browser EventSource can open it).
-    The parameters are FinetuneParams', checked by the same model as the POST body."""
+    """Queue a fine-tune job and stream its events (the seed's GET, so that a browser EventSource can open it; a
+    GET that starts work, so refused from another site's page). The parameters are FinetuneParams', checked by the
+    same model as the POST body; the bounds here only stop oversized strings early."""
     values = {"model": model, "epochs": epochs, "data": data, "name": name,
               "labels": None if labels is None else [part.strip() for part in labels.split(",") if part.strip()]}
     try:

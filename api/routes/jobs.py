@@ -13,10 +13,10 @@ from typing import Annotated, Literal
 import anyio
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
-from api.deps import HubDep, LastEventIdDep, RedisDep, SenderDep, TokenDep
+from api.deps import HubDep, LastEventIdDep, RedisDep, SenderDep
 from api.sse import event_response
-from shared import jobs
-from shared.job_schema import Job
+from shared import events, jobs
+from shared.job_schema import EventPage, Job, with_estimate
 from shared.job_states import TERMINAL_STATES
 from shared.redis_ops import run_async
 
@@ -39,17 +39,35 @@ async def _job_or_404(redis, job_id: str) -> dict:
 
 
 async def read_jobs(
-    redis: RedisDep,
+    redis: RedisDep, response: Response,
     kind: Annotated[Literal["finetune", "benchmark"] | None, Query(description="only jobs of this kind")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before: Annotated[str | None, Query(max_length=64, description="cursor: jobs older than this job id")] = None,
 ) -> list[dict]:
-    """Jobs newest first, with queue positions (1 = next to run)."""
-    found = await run_async(redis, jobs.list_jobs(limit if kind is None else 500))
-    return [job for job in found if kind is None or job["kind"] == kind][:limit]
+    """Jobs newest first, with queue positions (1 = next to run). When there are more, the `X-Next-Before` header
+    holds the cursor for the next page (pass it as `before`)."""
+    found, more = await run_async(redis, jobs.page_jobs(limit, before, kind))
+    if more and found:
+        response.headers["X-Next-Before"] = found[-1]["id"]
+    return [with_estimate(job) for job in found]
 
 
 async def read_job(job_id: str, redis: RedisDep) -> dict:
-    return await _job_or_404(redis, job_id)
+    return with_estimate(await _job_or_404(redis, job_id))
+
+
+async def read_job_log(
+    job_id: str, redis: RedisDep,
+    after: Annotated[int, Query(ge=0, le=10**9, description="events with a larger id")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> EventPage:  # fmt: skip
+    """A page of the job's events as JSON, for clients that do not speak SSE; follow `next_after` until `has_more` is
+    false and the job has ended."""
+    job = await _job_or_404(redis, job_id)
+    stored = await run_async(redis, events.read_after(job_id, after, limit + 1))
+    page = [e.parsed() for e in stored[:limit]]
+    return EventPage(events=page, next_after=page[-1]["id"] if page else after, has_more=len(stored) > limit,
+                     state=job["state"])  # fmt: skip
 
 
 async def read_job_events(job_id: str, redis: RedisDep, hub: HubDep, after: LastEventIdDep):
@@ -80,8 +98,9 @@ def jobs_router(prefix: str, *, in_schema: bool) -> APIRouter:
     router.add_api_route("", read_jobs, methods=["GET"], response_model=list[Job])
     router.add_api_route("/{job_id}", read_job, methods=["GET"], response_model=Job, responses=NOT_FOUND)
     router.add_api_route("/{job_id}/events", read_job_events, methods=["GET"], responses=EVENTS_RESPONSES)
+    router.add_api_route("/{job_id}/log", read_job_log, methods=["GET"], response_model=EventPage, responses=NOT_FOUND)
     router.add_api_route("/{job_id}/cancel", cancel_job, methods=["POST"], status_code=status.HTTP_202_ACCEPTED,
-                         response_model=Job, dependencies=[TokenDep], responses=CANCEL_RESPONSES)  # fmt: skip
+                         response_model=Job, responses=CANCEL_RESPONSES)  # fmt: skip
     return router
 
 

@@ -1,89 +1,210 @@
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { expect, test, type Page } from '@playwright/test'
+import { checkPage, expectAccessible, settled, shoot } from './helpers'
 
-// Minutes, not seconds: on the real stack this trains MiniLM for one epoch on CPU.
+// Minutes, not seconds: on the real stack this trains MiniLM on CPU, twice.
 const SLOW = Number(process.env.AVOCET_E2E_STEP_TIMEOUT_MS ?? 8 * 60_000)
-const ARTIFACTS = process.env.AVOCET_E2E_ARTIFACTS ?? fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
+const EXAMPLE = fileURLToPath(new URL('../../data/email_score.jsonl.example', import.meta.url))
+const NAME = `e2e-${Date.now()}`
+const state = { dataset: '', sent: [] as string[] }
 
 const jobLog = (page: Page) => page.getByTestId('job-detail').getByTestId('log-line')
+const points = async (page: Page, id: string) => Number(await page.getByTestId(id).getAttribute('data-points'))
 
-interface JobRecord { id: string; name: string | null; source: string; submitted_at: string }
-
-/** The benchmark the worker queued after the named fine-tune (none runs beside the e2e's own jobs), or null. */
-async function benchmarkQueuedAfter(page: Page, name: string): Promise<string | null> {
-  const list = async (kind: string) => (await (await page.request.get(`/api/jobs?kind=${kind}&limit=50`)).json()) as JobRecord[]
-  const finetune = (await list('finetune')).find((j) => j.name === name)
-  if (!finetune) return null
-  const after = (j: JobRecord) => j.source === 'worker' && Date.parse(j.submitted_at) > Date.parse(finetune.submitted_at)
-  return (await list('benchmark')).find(after)?.id ?? null
-}
-
-test('start a fine-tune, follow it across a reload, and see the new model benchmarked by the worker', async ({ page }) => {
-  const name = `e2e-${Date.now()}`
-  const sent: string[] = [] // what the page asks the API to do: only the one fine-tune, never a benchmark
+/** What the page asks the API to change (anything but GET): the e2e checks no benchmark is ever started by it. */
+function recordWrites(page: Page) {
   page.on('request', (r) => {
     const path = new URL(r.url()).pathname
-    if (r.method() !== 'GET' || path.startsWith('/api/benchmark/run')) sent.push(`${r.method()} ${path}`)
+    if (path.startsWith('/api/') && r.method() !== 'GET') state.sent.push(`${r.method()} ${path}`)
   })
-  await page.goto('/')
-  await expect(page.getByRole('heading', { name: 'Avocet' })).toBeVisible()
-  await expect(page.getByTestId('health')).not.toHaveText('Connecting…')
+}
 
-  const toggle = page.getByTestId('finetune-toggle')
-  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click()
-
-  // Invalid epochs are explained in place and keep Run disabled.
-  const epochs = page.getByTestId('epochs')
-  await epochs.fill('0')
-  await expect(page.getByTestId('epochs-problem')).toContainText('from 1 to 20')
-  await expect(page.getByTestId('run-finetune')).toBeDisabled()
-
-  await page.getByTestId('model-select').selectOption('minilm')
-  await epochs.fill('1')
-  // So is a name the server's pattern refuses (upper case, "."): the browser applies the API's own rule.
-  await page.getByLabel('Name (optional)').fill('E2E.run')
-  await expect(page.getByTestId('run-finetune')).toBeDisabled()
-  await page.getByLabel('Name (optional)').fill(name)
-  await page.getByTestId('run-finetune').click()
-  await expect(page.getByTestId('start-error')).toHaveCount(0)
-
-  // The job's log streams in under its progress bar; once a worker has started it, reload (the model is loading).
-  const row = page.getByTestId('job-row').filter({ hasText: name })
-  await expect(row).toBeVisible()
-  await expect(jobLog(page).first()).toContainText('queued')
-  await expect(page.getByTestId('job-detail').getByTestId('progress')).toBeVisible()
-  await expect(row).not.toHaveAttribute('data-state', 'queued', { timeout: SLOW })
-  await expect.poll(async () => jobLog(page).count()).toBeGreaterThan(1)
-  const runningAtReload = (await row.getAttribute('data-state')) === 'running'
-  const before = await jobLog(page).allTextContents()
-
-  // After the reload the job is found again, its log restored from the first event and followed live.
-  await page.reload()
-  await expect(row).toHaveAttribute('aria-pressed', 'true')
-  await expect.poll(async () => jobLog(page).count()).toBeGreaterThanOrEqual(before.length)
-  expect((await jobLog(page).allTextContents()).slice(0, before.length)).toEqual(before)
-  if (runningAtReload) {
-    await expect.poll(async () => jobLog(page).count(), { timeout: SLOW }).toBeGreaterThan(before.length)
-  }
-  await expect(page.getByTestId('progress-steps')).toBeVisible({ timeout: SLOW })
-  await expect(page.getByTestId('progress-caption')).toHaveText(/\d+%|Finished/)
-
-  // Completion: the log ends with `complete` and the badge appears.
+async function waitForRun(page: Page) {
   await expect(jobLog(page).last()).toContainText('complete', { timeout: SLOW })
   await expect(page.getByTestId('job-failure')).toHaveCount(0)
-  await expect(page.getByTestId('trained-badge').filter({ hasText: name })).toBeVisible({ timeout: 60_000 })
+}
 
-  // The worker, not the page, queues a benchmark after the fine-tune; the page follows it under the charts and
-  // reloads them when it ends, with the new model among the scored classifiers.
-  await expect.poll(() => benchmarkQueuedAfter(page, name), { timeout: 60_000 }).not.toBeNull()
-  const benchJob = page.getByTestId('bench-job')
-  await expect(benchJob).toHaveAttribute('data-job-id', (await benchmarkQueuedAfter(page, name))!, { timeout: 15_000 })
-  await expect(benchJob).toHaveAttribute('data-state', 'succeeded', { timeout: SLOW })
-  await expect(benchJob.getByTestId('log-line').last()).toContainText('complete')
-  await expect(page.getByTestId('run-benchmark')).toHaveText('Run benchmark')
-  await expect(page.getByTestId('bench-error')).toHaveCount(0)
-  await expect(page.getByTestId('chart-macro-f1')).toBeVisible()
-  await expect(page.getByTestId('per-class-model').locator('option', { hasText: name })).toHaveCount(1, { timeout: 30_000 })
-  expect(sent).toEqual(['POST /api/finetune/jobs'])
-  await page.screenshot({ path: `${ARTIFACTS}/web-e2e-finished.png`, fullPage: true })
+test.describe.configure({ mode: 'serial' })
+
+test('sign-in: a token prompt when the API needs one, and nothing else asks or loops', async ({ page }) => {
+  let signedIn = false
+  const calls: string[] = []
+  await page.route('**/api/session', (route) => {
+    if (route.request().method() === 'POST') signedIn = route.request().postDataJSON().token === 'right-token'
+    const ok = route.request().method() === 'GET' || signedIn
+    return route.fulfill({ status: ok ? 200 : 401, json: ok ? { token_required: true, signed_in: signedIn } : { detail: "that is not this API's token" } })
+  })
+  page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/api/')) calls.push(new URL(r.url()).pathname) })
+  await page.goto('/train')
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible()
+  await expect(page.getByLabel('API token')).toBeFocused()
+  await page.keyboard.type('wrong-token')
+  await page.keyboard.press('Enter')
+  await expect(page.getByTestId('sign-in-error')).toContainText("not this API's token")
+  await checkPage(page, 'sign-in')
+  expect(calls.filter((p) => !['/api/session', '/api/health'].includes(p)), 'nothing but sign-in while signed out').toEqual([])
+  await page.getByLabel('API token').fill('right-token')
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await expect(page.getByRole('heading', { name: 'Fine-tune', level: 1 })).toBeVisible()
+})
+
+test('data: a refused upload shows its bad lines; the example file shows rows, labels, drops and a preview', async ({ page }) => {
+  await page.goto('/data')
+  await expect(page.getByRole('heading', { name: 'Data', level: 1 })).toBeVisible()
+  const example = readFileSync(EXAMPLE, 'utf8')
+  const bad = example.split('\n').slice(0, 2).join('\n') + '\n{"subject": "no label", "body": "x"}\nnot json\n'
+  const input = page.getByTestId('file-input')
+  await input.setInputFiles({ name: 'broken.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(bad) })
+  await expect(page.getByTestId('upload-errors')).toContainText('broken.jsonl was not stored')
+  await expect(page.getByTestId('upload-error').first()).toContainText('Line 3')
+  await expect(page.getByTestId('upload-error').nth(1)).toContainText('Line 4')
+  await checkPage(page, 'data-upload-error')
+
+  // A file with one row of a rare label: the label set would drop it (too few rows to split).
+  const rare = `${example.trim()}\n{"subject": "One of a kind", "body": "only row", "label": "rare_label"}\n`
+  await input.setInputFiles({ name: 'with-rare.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(rare) })
+  await expect(page.getByTestId('upload-errors')).toHaveCount(0)
+  await expect(page.getByTestId('dropped')).toContainText('rare_label: 1 row, fewer than 2 rows')
+
+  await input.setInputFiles(EXAMPLE)
+  const detail = page.getByTestId('dataset-detail')
+  await expect(detail).toContainText('email_score.jsonl.example')
+  state.dataset = (await detail.getAttribute('data-id'))!
+  expect(state.dataset).toMatch(/^ds-[0-9a-f]{16}$/)
+  await expect(page.getByTestId('stat-Rows')).toHaveText('20')
+  await expect(page.getByTestId('chart-labels')).toBeVisible()
+  await expect(page.getByTestId('dropped-none')).toBeVisible()
+  await expect(page.getByTestId('preview').locator('tbody tr')).toHaveCount(5)
+  await checkPage(page, 'data')
+})
+
+test('fine-tune: defaults and Advanced checked in place, curves grow live and survive a reload mid-run', async ({ page }) => {
+  recordWrites(page)
+  await page.goto('/data')
+  await page.locator(`[data-testid="dataset-item"][data-id="${state.dataset}"]`).click()
+  await page.getByTestId('train-on').click()
+  await expect(page.getByRole('heading', { name: 'Fine-tune', level: 1 })).toBeVisible()
+  await expect(page.getByTestId('dataset-select')).toHaveValue(state.dataset)
+
+  const run = page.getByTestId('run-finetune')
+  await page.getByTestId('epochs').fill('0') // the server's own rules, in place
+  await expect(page.getByTestId('epochs-problem')).toContainText('from 1 to 20')
+  await expect(run).toBeDisabled()
+  await page.getByTestId('epochs').fill('1')
+  await page.getByLabel('Name (optional)').fill('E2E.run')
+  await expect(run).toBeDisabled()
+  await page.getByLabel('Name (optional)').fill(NAME)
+  await page.getByTestId('advanced').locator('summary').click()
+  await expect(page.getByTestId('hp-batch_size')).toHaveAttribute('placeholder', '16')
+  await page.getByTestId('hp-batch_size').fill('0')
+  await expect(page.getByTestId('hp-batch_size-problem')).toHaveText('Batch Size must be 1 to 256; 0 is out of range.')
+  await expect(run).toBeDisabled()
+  await page.getByTestId('hp-batch_size').fill('2') // 5 steps in the epoch: a loss curve with several points
+  await checkPage(page, 'train-form')
+  await run.click()
+  await expect(page.getByTestId('start-error')).toHaveCount(0)
+
+  // The curves grow as the run reports steps; then reload while it runs.
+  const row = page.getByTestId('job-row').filter({ hasText: NAME })
+  await expect(row).toHaveAttribute('aria-pressed', 'true')
+  await expect.poll(() => points(page, 'curve-loss'), { timeout: SLOW }).toBeGreaterThan(0)
+  const seen = new Set<number>()
+  await expect.poll(async () => { seen.add(await points(page, 'curve-loss')); return seen.size }, { timeout: SLOW, intervals: [100] })
+    .toBeGreaterThanOrEqual(2)
+  const before = await points(page, 'curve-loss')
+  const runningAtReload = (await row.getAttribute('data-state')) === 'running'
+  await page.reload()
+  await expect(row).toHaveAttribute('aria-pressed', 'true')
+  await expect.poll(() => points(page, 'curve-loss')).toBeGreaterThanOrEqual(before) // rebuilt from the replayed log
+  if (runningAtReload) await expect.poll(() => points(page, 'curve-loss'), { timeout: SLOW }).toBeGreaterThan(before)
+  await waitForRun(page)
+  await expect.poll(() => points(page, 'curve-scores')).toBeGreaterThanOrEqual(2) // macro-F1 and accuracy of epoch 1
+  await expect(page.getByTestId('published')).toContainText(`avocet-${NAME}`)
+  await checkPage(page, 'train')
+})
+
+test('model page: versions, per-class F1, confusion matrix (counts and rows) and the model card', async ({ page }) => {
+  await page.goto('/models')
+  await page.getByRole('link', { name: NAME }).click()
+  await expect(page.getByRole('heading', { name: `avocet-${NAME}`, level: 1 })).toBeVisible()
+  await expect(page.getByTestId('version-row')).toHaveCount(1)
+  await expect(page.getByTestId('confusion')).toBeVisible()
+  await expect(page.getByTestId('confusion-cell')).toHaveCount(100) // 10 labels
+  await page.getByTestId('confusion-rows').click()
+  await expect(page.getByTestId('confusion').locator('table')).toHaveAttribute('data-mode', 'rows')
+  await expect(page.getByTestId('chart-model-per-class')).toBeVisible()
+  await expect(page.getByTestId('model-card').getByRole('heading', { name: `avocet-${NAME}` })).toBeVisible()
+  await checkPage(page, 'model')
+  await page.goto('/models')
+  await expect(page.getByTestId('model-item').filter({ hasText: NAME })).toBeVisible()
+  await checkPage(page, 'models')
+})
+
+test('try it: one email, then several pasted at once', async ({ page }) => {
+  recordWrites(page)
+  await page.goto(`/try?model=${NAME}`)
+  await expect(page.getByLabel('Model')).toHaveValue(NAME)
+  await page.getByLabel('Subject').fill('Interview confirmed: Thursday 14:00')
+  await page.getByLabel('Body').fill('Thanks for applying. We would like to invite you to a video interview on Thursday at 14:00.')
+  await page.getByTestId('predict').click()
+  await expect(page.getByTestId('prediction')).toHaveCount(1, { timeout: 120_000 }) // the first predict loads the model
+  await expect(page.getByTestId('predicted-label')).not.toBeEmpty()
+  await expect(page.getByTestId('top-label')).toHaveCount(3)
+  await page.getByTestId('mode-many').click()
+  await page.getByLabel('Emails').fill('Your offer\nWe are delighted to offer you the role.\n---\nWeekly digest\nTen stories you missed this week.')
+  await page.getByTestId('predict').click()
+  await expect(page.getByTestId('prediction')).toHaveCount(2)
+  await expect(page.getByTestId('predict-error')).toHaveCount(0)
+  await checkPage(page, 'try')
+})
+
+test('train the same name again, then roll back to version 1 from the keyboard after confirming', async ({ page }) => {
+  recordWrites(page)
+  await page.goto(`/train?data=${state.dataset}`)
+  await expect(page.getByTestId('dataset-select')).toHaveValue(state.dataset)
+  await page.getByTestId('epochs').fill('1')
+  await page.getByLabel('Name (optional)').fill(NAME)
+  await page.getByTestId('run-finetune').click()
+  await expect(page.getByTestId('job-row').first()).toHaveAttribute('aria-pressed', 'true')
+  await waitForRun(page)
+  await page.getByTestId('open-model').click()
+  await expect(page.getByTestId('version-row')).toHaveCount(2)
+  await expect(page.locator('[data-testid="version-row"][data-current="true"]')).toHaveAttribute('data-version', '2')
+
+  const rollback = page.getByRole('button', { name: 'Roll back to v1' })
+  await rollback.focus()
+  await page.keyboard.press('Enter')
+  const dialog = page.getByRole('dialog', { name: 'Roll back to version 1?' })
+  await expect(dialog).toBeVisible()
+  await expectAccessible(page, 'rollback dialog')
+  await shoot(page, 'rollback-dialog')
+  await page.keyboard.press('Escape') // changing one's mind sends nothing
+  await expect(dialog).toBeHidden()
+  await rollback.focus()
+  await page.keyboard.press('Enter')
+  await dialog.getByRole('button', { name: 'Roll back' }).focus()
+  await page.keyboard.press('Enter')
+  await expect(dialog).toBeHidden()
+  await expect(page.locator('[data-testid="version-row"][data-current="true"]')).toHaveAttribute('data-version', '1')
+  await expect(page.getByRole('button', { name: 'Roll back to v2' })).toBeVisible()
+})
+
+test('compare: two runs overlaid, and the benchmark the worker queued after each fine-tune', async ({ page }) => {
+  await page.goto('/compare')
+  await expect(page.getByRole('heading', { name: 'Compare', level: 1 })).toBeVisible()
+  await expect(page.getByTestId('run-a')).not.toHaveValue('')
+  await expect(page.getByTestId('run-b')).not.toHaveValue('')
+  await expect.poll(() => points(page, 'curve-loss')).toBeGreaterThanOrEqual(2) // both runs' losses on one chart
+  await expect(page.getByTestId('compare-table')).toContainText('batch_size')
+  // The worker (not the page) benchmarks each new model; the section follows the newest such job to its end.
+  const bench = page.getByTestId('bench-job')
+  await expect(bench).toHaveAttribute('data-source', 'worker', { timeout: 60_000 })
+  await expect(bench).toHaveAttribute('data-state', 'succeeded', { timeout: SLOW })
+  await expect(page.getByTestId('chart-macro-f1')).toBeVisible({ timeout: 30_000 })
+  await expect(page.getByTestId('per-class-model').locator('option', { hasText: NAME })).toHaveCount(1, { timeout: 30_000 })
+  await settled(page)
+  await checkPage(page, 'compare')
+  expect(state.sent.filter((s) => s.includes('benchmark'))).toEqual([])
+  expect(state.sent.filter((s) => s === 'POST /api/finetune/jobs')).toHaveLength(2)
 })

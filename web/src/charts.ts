@@ -1,10 +1,12 @@
-/** Registers the Chart.js parts the bar charts use (tree-shaken) and the colours per classifier kind. */
-import { BarElement, CategoryScale, Chart, Legend, LinearScale, LogarithmicScale, Tooltip } from 'chart.js'
+/** Registers the Chart.js parts the bar and line charts use (tree-shaken) and the colours per classifier kind. */
+import {
+  BarElement, CategoryScale, Chart, Legend, LinearScale, LineElement, LogarithmicScale, PointElement, Tooltip,
+} from 'chart.js'
 import type { BenchmarkResult } from './types'
 
-Chart.register(BarElement, CategoryScale, LinearScale, LogarithmicScale, Tooltip, Legend)
+Chart.register(BarElement, CategoryScale, LinearScale, LogarithmicScale, LineElement, PointElement, Tooltip, Legend)
 Chart.defaults.font.family = 'Inter, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
-Chart.defaults.color = '#64748b'
+Chart.defaults.color = '#475569'
 
 export const KIND_COLORS: Record<BenchmarkResult['kind'], string> = {
   finetuned: '#0d9488',
@@ -19,3 +21,6 @@ export const KIND_LABELS: Record<BenchmarkResult['kind'], string> = {
   embedding: 'embedding',
   tfidf: 'TF-IDF baseline',
 }
+
+/** Colours of the runs drawn together (the first run, the one compared with it). */
+export const RUN_COLORS = ['#0d9488', '#c2410c'] as const

@@ -1,6 +1,6 @@
 /**
  * The API's shapes: aliases of the types generated from its OpenAPI schema (`scripts/gen-web-types` writes
- * src/generated/), plus the few the schema does not describe, written from docs/contracts.md.
+ * src/generated/), plus the few the schema leaves free-form, written from docs/contracts.md.
  */
 import type { components } from './generated/schema'
 
@@ -14,7 +14,13 @@ export type BaseModelInfo = Schemas['BaseModelInfo']
 export type ModelStatus = Schemas['ModelStatus']
 export type Health = Schemas['Health']
 export type FinetuneParams = Schemas['FinetuneParams']
+export type Hyperparameters = Schemas['Hyperparameters']
 export type BenchmarkParams = Schemas['BenchmarkParams']
+export type Dataset = Schemas['Dataset']
+export type PublishedModel = Schemas['PublishedModel']
+export type VersionInfo = Schemas['VersionInfo']
+export type SessionState = Schemas['SessionState']
+export type EventPage = Omit<Schemas['EventPage'], 'events'> & { events: JobEvent[] }
 
 /** One event of a job's stream (docs/contracts.md "Events"; SSE, so not in the schema). */
 export interface JobEvent {
@@ -24,6 +30,38 @@ export interface JobEvent {
   message: string
   data: Record<string, any>
 }
+
+/** A line of an upload the API refused (422 detail.errors). */
+export interface UploadProblem { line: number; problem: string }
+export interface DroppedLabel { label: string; rows: number; why: string }
+export interface PreviewRow { line: number; subject: string; body: string; label: string }
+export type TextStats = { min: number; median: number; max: number }
+
+/** GET /api/datasets/{id}: the free-form parts read as docs/contracts.md describes them. */
+export interface DatasetDetail extends Omit<Schemas['DatasetDetail'], 'dropped' | 'preview' | 'text_stats'> {
+  dropped: DroppedLabel[]
+  preview: PreviewRow[]
+  text_stats: { subject_chars?: TextStats; body_chars?: TextStats }
+}
+
+/** training_info.json of a published version (the parts the model page shows). */
+export interface TrainingInfo {
+  labels?: string[]
+  per_class_f1?: Record<string, number>
+  confusion_matrix?: number[][]
+  hyperparameters?: Record<string, unknown>
+  [key: string]: unknown
+}
+
+export interface ModelDetail extends Omit<Schemas['ModelDetail'], 'training_info'> {
+  training_info: TrainingInfo
+}
+
+/** POST /api/models/{name}/predict. */
+export interface EmailText { subject: string; body: string }
+export interface LabelScore { label: string; score: number }
+export interface Prediction extends LabelScore { top: LabelScore[] }
+export interface PredictResult { model: string; version: number; labels: string[]; predictions: Prediction[] }
 
 /** docs/contracts.md "Benchmark results file": the schema types a run as a free-form object. */
 export type BenchmarkResult = {

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from shared import datasets
 from shared.data import SPLIT_SEED, DataError, load_examples, split_examples
 from shared.job_schema import BenchmarkParams, explain
 from shared.labels import parse_labels
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", help="labelled JSONL (default AVOCET_SCORE_FILE)")
     parser.add_argument("--models", help="comma-separated classifier names (default: all)")
     parser.add_argument("--params-json", help="--data and --models as one BenchmarkParams JSON object")
-    parser.add_argument("--labels", type=parse_labels, default=settings.labels, help="comma-separated label set")
+    parser.add_argument("--labels", type=parse_labels, help="comma-separated label set (default: the dataset's)")
     parser.add_argument("--models-dir", type=Path, default=settings.models_dir, help="AVOCET_MODELS_DIR")
     parser.add_argument("--descriptions", type=Path, help="JSON {label: description} for the zero-shot models")
     parser.add_argument("--save", action="store_true", help="add this run to <models-dir>/benchmark_results.json")
@@ -60,9 +61,9 @@ def _run(args, emit) -> int:
     from worker.training.encoding import device_name
 
     params = params_from(args)
-    data_file = Path(params.data) if params.data else get_settings().score_file
+    data_file, default_labels, _ = datasets.resolve(params.data, get_settings())
     descriptions = read_descriptions(args.descriptions) if args.descriptions else None
-    data = load_examples(data_file, args.labels)
+    data = load_examples(data_file, args.labels or default_labels)
     train, val, notes = split_examples(data.examples, seed=SPLIT_SEED)
     for warning in [*data.warnings, *notes]:
         emit("warning", warning)

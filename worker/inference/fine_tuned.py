@@ -53,18 +53,24 @@ class FineTunedAdapter(BatchClassifier):
         return model.to(self.device, dtype=torch.bfloat16 if precision == "bf16" or native_bf16 else torch.float32)
 
     def classify_batch(self, rows: Iterable[Row]) -> list[str]:
+        return [self.labels[i] for i in self.logits(rows).argmax(-1).tolist()]
+
+    def probabilities(self, rows: Iterable[Row]) -> torch.Tensor:
+        """(rows, labels) float32: each row's probability for every label of self.labels (a softmax of logits())."""
+        return self.logits(rows).softmax(-1)
+
+    @torch.inference_mode()
+    def logits(self, rows: Iterable[Row]) -> torch.Tensor:
+        """(rows, labels) float32 logits in row order, computed in length-sorted batches of batch_size."""
         texts = [model_text(*row_fields(row)) for row in rows]
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
-        labels: list[str] = [""] * len(texts)
+        logits = torch.empty(len(texts), len(self.labels))
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
-            for index, label_id in zip(chunk, self._predict([encoded[i] for i in chunk])):
-                labels[index] = self.labels[label_id]
-        return labels
+            logits[chunk] = self._forward([encoded[i] for i in chunk])
+        return logits
 
-    @torch.inference_mode()
-    def _predict(self, input_ids: Sequence[list[int]]) -> list[int]:
+    def _forward(self, input_ids: Sequence[list[int]]) -> torch.Tensor:
         batch = self.tokenizer.pad({"input_ids": list(input_ids)}, return_tensors="pt").to(self.device)
-        return self.model(**batch).logits.argmax(-1).tolist()
-
+        return self.model(**batch).logits.float().cpu()

@@ -51,9 +51,11 @@ class ZeroShotNLIAdapter(BatchClassifier):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         kwargs = {"local_files_only": not allow_downloads, "cache_dir": cache_dir, "revision": self.revision}
+        # the stored dtype on a GPU (several of these checkpoints are float16); fp32 on a CPU, where float16 is slow
+        dtype = "auto" if torch_device().type == "cuda" else torch.float32
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_id, **kwargs)
-            model = AutoModelForSequenceClassification.from_pretrained(self.model_id, **kwargs)
+            model = AutoModelForSequenceClassification.from_pretrained(self.model_id, dtype=dtype, **kwargs)
         except OSError as exc:
             raise AdapterUnavailable(f"could not load {self.model_id}: {exc}") from exc
         self.entailment = entailment_index(model.config.label2id)

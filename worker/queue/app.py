@@ -29,6 +29,11 @@ app.conf.update(
     worker_disable_prefetch=True,
     worker_hijack_root_logger=False,
     broker_connection_retry_on_startup=True,
+    # A Redis outage must not cost the running job: the task goes on when the broker connection drops (the job's own
+    # writes wait for Redis, worker/queue/job_link.py), and its result is stored once Redis is back.
+    worker_cancel_long_running_tasks_on_connection_loss=False,
+    result_backend_always_retry=True,
+    result_backend_max_retries=60,
     task_serializer="json",
     accept_content=["json"],
     result_expires=7 * 86400,

@@ -1,32 +1,61 @@
-"""Run one job end to end on the worker: validate the task's kwargs, claim the job (queued -> running), run its CLI
-as a child process, turn each line into an event, and finish the job with exactly one terminal event.
+"""Run one job end to end on the worker: validate the task's kwargs, claim the job (queued -> running, under a fresh
+lease), run its CLI as a child process, turn each line into an event, and finish the job with exactly one terminal
+event; returns the Outcome that the Celery task mirrors.
 
-No Celery here (worker/tasks.py is the thin Celery face), so tests call `run_job` directly with a stand-in CLI.
+The run is stopped (its process group killed) when someone asks (cancel, worker shutdown), when the job is no
+longer this worker's (reaped, or Redis lost its record: fencing, worker/queue/job_link.py), when the child prints
+nothing for AVOCET_STALL_TIMEOUT_S once its model is loaded (the first line after `start`), or when it passes
+AVOCET_JOB_TIME_LIMIT_S. The training child asks before it publishes its model (`publish_request`, answered on its
+stdin) and is allowed only while the job is still this worker's and no stop was asked for.
+
+No Celery here (worker/queue/tasks.py is the thin Celery face), so tests call `run_job` directly with a stand-in CLI.
 """
 
 import logging
 import os
 import sys
 import time
+import uuid
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
-from shared import events, jobs
+from shared import events, job_lease, jobs
 from shared.job_schema import PARAMS, child_args, explain
 from shared.redis_ops import run_sync
+from shared.settings import get_settings
 from worker.queue.child_process import ChildResult, run_child
+from worker.queue.job_link import REDIS_UNAVAILABLE, JobLink
 
 log = logging.getLogger(__name__)
 
 CLI_MODULES = {"finetune": "worker.training", "benchmark": "worker.benchmark"}
+PUBLISH_REQUEST = "publish_request"  # the training child's question (worker/training/pipeline.py ask_to_publish)
+STALLED, TIME_LIMIT = "stalled", "time_limit"
 _PROGRESS_FIELDS = {
     "progress": ("epoch", "step", "total", "loss"),
     "eval": ("epoch", "step", "total", "f1", "accuracy"),
 }
 
 CommandFor = Callable[[str, BaseModel], list[str]]
+
+
+class Outcome(NamedTuple):
+    state: str  # the job's final state as the store has it (or would, when Redis did not answer)
+    message: str = ""  # its error, or the success message
+
+
+@dataclass(frozen=True)
+class Limits:
+    stall_s: float
+    time_limit_s: float
+
+    @classmethod
+    def from_settings(cls) -> "Limits":
+        settings = get_settings()
+        return cls(settings.stall_timeout_s, settings.job_time_limit_s)
 
 
 def build_command(kind: str, params: BaseModel) -> list[str]:
@@ -37,8 +66,9 @@ def build_command(kind: str, params: BaseModel) -> list[str]:
 
 def run_job(
     redis: Any, job_id: str, kind: str, kwargs: dict[str, Any], *, worker: str, command_for: CommandFor = build_command,
-) -> str:  # fmt: skip
-    """Run the job if it is still queued; returns its final state."""
+    limits: Limits | None = None,
+) -> Outcome:  # fmt: skip
+    """Run the job if it is still queued."""
     run_sync(redis, jobs.create_job(job_id, kind, kwargs, "celery"))  # no-op when the API or publish hook made it
     try:
         params = PARAMS[kind].model_validate(kwargs)
@@ -46,73 +76,149 @@ def run_job(
         message = f"bad task arguments ({explain(exc)})"
         log.warning("job %s rejected: %s", job_id, message)
         run_sync(redis, jobs.reject(job_id, message, "bad_input"))
-        return "failed"
-    if not run_sync(redis, jobs.claim(job_id, worker)):
-        state = (run_sync(redis, jobs.get_job(job_id)) or {}).get("state")
-        log.warning("job %s is %s, not queued: not starting it (cancelled, or delivered twice)", job_id, state)
-        return str(state)
-    run = _JobRun(redis, job_id)
+        return Outcome("failed", message)
+    lease = uuid.uuid4().hex
+    if not run_sync(redis, jobs.claim(job_id, worker, lease)):
+        job = run_sync(redis, jobs.get_job(job_id)) or {}
+        log.warning("job %s is %s, not queued: not starting it (cancelled, or delivered twice)", job_id,
+                    job.get("state"))  # fmt: skip
+        return Outcome(str(job.get("state")), job.get("error") or "")
+    record = _record_as_claimed(redis, job_id, kind, kwargs, worker)
+    run = _JobRun(JobLink(redis, job_id, lease, record), limits or Limits.from_settings())
     try:
         result = run_child(command_for(kind, params), run.on_line, run.should_stop, env=_child_env())
     except Exception as exc:  # the job must not stay "running" because the worker side broke
         log.exception("job %s: running the CLI failed", job_id)
-        return run.finish_failed(f"the worker could not run the job: {exc}", "worker_error")
+        return run.end_failed(f"the worker could not run the job: {exc}", "worker_error")
     return run.finish(result)
 
 
+def _record_as_claimed(redis: Any, job_id: str, kind: str, kwargs: dict[str, Any], worker: str) -> dict[str, Any]:
+    """The record as claimed (kept to write it back if Redis loses it); a sketch of it if Redis does not answer."""
+    try:
+        record = run_sync(redis, jobs.get_job(job_id))
+    except Exception:
+        log.warning("job %s: could not read the record just claimed", job_id, exc_info=True)
+        record = None
+    if record is None:
+        from shared.job_schema import describe_params
+
+        record = {"id": job_id, "kind": kind, **describe_params(kind, kwargs), "submitted_at": events.now_iso(),
+                  "started_at": events.now_iso(), "source": "celery", "worker": worker, "last_event_id": 2}  # fmt: skip
+    record.pop("queue_position", None)
+    return record
+
+
 def _child_env() -> dict[str, str]:
-    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "AVOCET_PUBLISH_GATE": "1"}
 
 
 class _JobRun:
-    """Per-run state: forwards lines as events, keeps progress, heartbeats, and picks the terminal event."""
+    """Per-run state: forwards lines as events, keeps progress, watches the child, and picks the terminal event."""
 
-    def __init__(self, redis: Any, job_id: str) -> None:
-        self.redis, self.job_id = redis, job_id
+    def __init__(self, link: JobLink, limits: Limits) -> None:
+        self.link, self.limits = link, limits
         self.progress: dict[str, Any] = {}
         self.final: tuple[str, str, dict[str, Any]] | None = None  # the CLI's complete/error line, held back
-        self.stop_reason: str | None = None
-        self._next_beat = 0.0
+        self.stop: str | None = None  # why the run is being stopped
+        self.publishing = False  # the child was allowed to publish: too late to cancel
+        self.started = self.last_line = time.monotonic()
+        self.saw_start = self.armed = False  # the stall watchdog is armed by the first line after `start`
 
-    def on_line(self, line: str) -> None:
+    def on_line(self, line: str) -> str | None:
         if not line.strip():
-            return
+            return None
+        self.last_line = time.monotonic()
         type_, message, data = events.wrap_cli_line(line)
+        self.armed, self.saw_start = self.armed or self.saw_start, self.saw_start or type_ == "start"
+        if type_ == PUBLISH_REQUEST:
+            return self._answer_publish()
         if type_ in events.TERMINAL_TYPES:
             self.final = (type_, message, data)  # published once the exit code confirms it
-            return
-        run_sync(self.redis, events.publish(self.job_id, type_, message, data))
+            return None
+        snapshot = None
         if type_ in _PROGRESS_FIELDS:
             self.progress.update({k: data[k] for k in _PROGRESS_FIELDS[type_] if k in data})
-            run_sync(self.redis, jobs.set_progress(self.job_id, self.progress))
+            snapshot = dict(self.progress)
+        self.link.emit(type_, message, data, snapshot)
+        return None
+
+    def _answer_publish(self) -> str:
+        verdict = self.link.begin_publish()
+        self.last_line = time.monotonic()  # waiting for Redis is not the child's silence
+        if verdict == job_lease.PUBLISH:
+            self.publishing = True
+            return "publish"
+        log.warning("job %s: not letting the run publish (%s)", self.link.job_id, verdict)
+        self.stop = verdict
+        return "abort"
 
     def should_stop(self) -> bool:
-        if time.monotonic() >= self._next_beat:
-            run_sync(self.redis, jobs.heartbeat(self.job_id))
-            self._next_beat = time.monotonic() + jobs.HEARTBEAT_EVERY_S
-        self.stop_reason = run_sync(self.redis, jobs.stop_reason(self.job_id))
-        return self.stop_reason is not None
+        if self.stop:
+            return True
+        reason = self.link.check()
+        if self.publishing and reason != job_lease.FENCED:
+            reason = None  # publishing has begun: a stop request (refused by cancel anyway) comes too late
+        now = time.monotonic()
+        if reason is None and now - self.started > self.limits.time_limit_s:
+            reason = TIME_LIMIT
+        if reason is None and self.armed and now - self.last_line > self.limits.stall_s:
+            reason = STALLED
+        self.stop = reason
+        return reason is not None
 
-    def finish(self, result: ChildResult) -> str:
-        if result.stopped and self.stop_reason == "shutdown":
-            return self.finish_failed("the worker shut down during the run; resubmit the job", "worker_shutdown")
-        if result.stopped:
-            message = "cancelled by request; the previous model is unchanged"
-            return self._end("cancelled", jobs.stopped(self.job_id, message))
+    def finish(self, result: ChildResult) -> Outcome:
+        if self.stop == job_lease.FENCED:
+            return self._as_stored("the job was ended elsewhere while it ran", "failed")
+        if self.stop is not None:
+            return self._stopped(self.stop)
         if result.returncode == 0 and self.final and self.final[0] == "complete":
             _, message, data = self.final
-            return self._end("succeeded", jobs.succeed(self.job_id, message or "complete", data))
+            message = message or "complete"
+            return self._end("succeeded", message, lambda g: jobs.succeed(self.link.job_id, message, data, g))
         if self.final and self.final[0] == "error":
             _, message, data = self.final
-            reason = str(data.pop("reason", "error"))
-            return self._end("failed", jobs.fail(self.job_id, message or "the run failed", reason, data))
+            reason, message = str(data.pop("reason", "error")), message or "the run failed"
+            return self._end("failed", message, lambda g: jobs.fail(self.link.job_id, message, reason, data, g))
         tail = f": {result.stderr_tail[-1]}" if result.stderr_tail else ""
-        return self.finish_failed(f"the run exited with code {result.returncode}{tail}", "exit_code")
+        return self.end_failed(f"the run exited with code {result.returncode}{tail}", "exit_code")
 
-    def finish_failed(self, message: str, reason: str) -> str:
-        return self._end("failed", jobs.fail(self.job_id, message, reason))
+    def _stopped(self, reason: str) -> Outcome:
+        model = ("the new model may already be published" if self.publishing
+                 else "the previous model is unchanged")  # fmt: skip
+        if reason == "cancel":
+            message = f"cancelled by request; {model}"
+            return self._end("cancelled", message, lambda g: jobs.stopped(self.link.job_id, message, g))
+        messages = {
+            "shutdown": "the worker shut down during the run; resubmit the job",
+            STALLED: f"the run printed nothing for {self.limits.stall_s:.0f}s (hung, or stopped with kill -STOP) and "
+                     f"was killed; {model}; resubmit the job",
+            TIME_LIMIT: f"the run passed its time limit of {self.limits.time_limit_s:.0f}s (AVOCET_JOB_TIME_LIMIT_S) "
+                        f"and was killed; {model}",
+            job_lease.STATE_LOST: f"Redis lost this job's record while it ran (its data was lost), so the run was "
+                                  f"stopped; {model}; resubmit the job",
+            REDIS_UNAVAILABLE: f"Redis was unreachable for {self.link.outage_s():.0f}s, so the worker could no longer "
+                               f"prove it owned the job and stopped the run; {model}; resubmit the job",
+        }  # fmt: skip
+        return self.end_failed(messages.get(reason, f"stopped ({reason})"), "worker_shutdown" if reason == "shutdown"
+                               else reason)  # fmt: skip
 
-    def _end(self, state: str, op: Any) -> str:
-        if not run_sync(self.redis, op):
-            log.warning("job %s had already ended (reaped?) when its run finished as %s", self.job_id, state)
-        return state
+    def end_failed(self, message: str, reason: str) -> Outcome:
+        return self._end("failed", message, lambda g: jobs.fail(self.link.job_id, message, reason, None, g))
+
+    def _end(self, state: str, message: str, make_op: Callable[[jobs.Guard], Any]) -> Outcome:
+        done = self.link.end(make_op)
+        if done:
+            return Outcome(state, message)
+        if done is None:
+            return Outcome("failed", f"{message} (not recorded: Redis did not answer)")
+        return self._as_stored(f"the job had already ended when its run finished as {state}", state)
+
+    def _as_stored(self, note: str, fallback: str) -> Outcome:
+        """What the store says about a job this run no longer owns (it writes nothing more)."""
+        log.warning("job %s: %s", self.link.job_id, note)
+        try:
+            job = run_sync(self.link.redis, jobs.get_job(self.link.job_id)) or {}
+        except Exception:
+            job = {}
+        return Outcome(str(job.get("state") or fallback), job.get("error") or note)

@@ -2,8 +2,9 @@
 
 - before_task_publish (in whatever process sends the task, e.g. `celery -A worker.queue.app call`): record the job as queued,
   source "celery", unless the API already did; so ops-submitted jobs list and stream like UI ones.
-- worker_ready: fail jobs this worker left "running" when it died, reap any whose heartbeat expired, and start
-  this worker's own heartbeat (read by /api/health).
+- worker_ready: fail jobs this worker left "running" when it died, reap any whose heartbeat expired, remove the
+  staging folders of dead runs (any host's, when provably dead: shared/model_store.py), and start this worker's own
+  heartbeat (read by /api/health).
 - worker_shutting_down: ask this worker's running job to stop, so a warm shutdown (Ctrl-C) does not wait for a
   long training run; the job ends failed ("worker shut down").
 - worker_process_init: the pool process dies with the main worker process (PR_SET_PDEATHSIG), so `kill -9` of the
@@ -15,11 +16,14 @@ import logging
 import signal
 import sys
 import threading
+import time
 
 from celery import signals
 
 from shared import jobs, keys
+from shared.model_store import clean_stale_staging
 from shared.redis_ops import run_sync
+from shared.settings import get_settings
 from worker.queue.connections import redis_client as _client
 
 log = logging.getLogger(__name__)
@@ -44,9 +48,21 @@ def record_published_job(sender=None, body=None, headers=None, **_):
 @signals.worker_ready.connect
 def reap_and_beat(sender=None, **_):
     hostname = sender.hostname
-    reaped = run_sync(_client(), jobs.reap_stale(restarted_worker=hostname))
+    try:
+        removed = clean_stale_staging(get_settings().models_dir)
+    except OSError:
+        log.warning("could not clean the staging folder", exc_info=True)
+        removed = []
+    if removed:
+        log.warning("removed %d staging folder(s) of dead runs: %s", len(removed), ", ".join(p.name for p in removed))
+    try:
+        reaped = run_sync(_client(), jobs.reap_stale(restarted_worker=hostname))
+    except Exception:  # Redis is away: the API processes reap as soon as it is back
+        log.warning("could not check for jobs left running by a dead worker", exc_info=True)
+        reaped = []
     if reaped:
-        log.warning("marked %d job(s) left running by a dead worker as failed: %s", len(reaped), ", ".join(reaped))
+        log.warning("marked %d job(s) left by a dead worker or a lost message as failed: %s", len(reaped),
+                    ", ".join(reaped))  # fmt: skip
     threading.Thread(target=_beat, args=(hostname,), name="avocet-heartbeat", daemon=True).start()
 
 
@@ -54,8 +70,9 @@ def _beat(hostname: str) -> None:
     while not _stop_heartbeat.is_set():
         try:
             _client().set(keys.worker_alive(hostname), "1", ex=WORKER_HEARTBEAT_TTL_S)
-        except Exception:
-            log.warning("worker heartbeat to Redis failed; retrying", exc_info=True)
+            _client().zadd(keys.WORKERS, {hostname: time.time()})
+        except Exception as exc:  # Redis is away: health shows the worker offline until it is back
+            log.warning("worker heartbeat to Redis failed (%s); retrying", exc)
         _stop_heartbeat.wait(_WORKER_HEARTBEAT_EVERY_S)
 
 
@@ -65,6 +82,7 @@ def stop_running_jobs(sender=None, **_):
     try:
         stopping = run_sync(_client(), jobs.request_shutdown(str(sender)))
         _client().delete(keys.worker_alive(str(sender)))
+        _client().zrem(keys.WORKERS, str(sender))
     except Exception:
         log.exception("could not ask running jobs to stop")
         return

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from shared import datasets
 from shared.data import DataError
 from shared.job_schema import DEFAULT_EPOCHS, DEFAULT_MAX_TOKENS, FinetuneParams, explain
 from shared.model_store import BadNameError
@@ -84,9 +85,12 @@ def _run(args, emit) -> int:
     from worker.training.pipeline import TrainConfig, run_finetune
 
     settings = get_settings()
+    params = params_from(args)
+    data, labels, dataset_id = datasets.resolve(params.data, settings)
     config = TrainConfig.from_params(
-        params_from(args), data=settings.score_file, labels=settings.labels,
+        params.model_copy(update={"data": str(data)}), data=data, labels=labels, dataset_id=dataset_id,
         models_dir=args.models_dir or settings.models_dir, allow_downloads=settings.allow_downloads,
+        versions_kept=settings.model_versions_kept,
     )  # fmt: skip
     try:
         info = run_finetune(config, emit)
@@ -103,7 +107,7 @@ def _run(args, emit) -> int:
         f"saved {info['model_dir']}: validation macro-F1 {info['val_macro_f1']:.4f}, "
         f"accuracy {info['val_accuracy']:.4f}, {info['epochs_run']:g} epochs in {info['train_seconds']:.0f}s",
         name=info["name"], model_dir=info["model_dir"], val_macro_f1=info["val_macro_f1"],
-        val_accuracy=info["val_accuracy"], epochs_run=info["epochs_run"],
+        val_accuracy=info["val_accuracy"], epochs_run=info["epochs_run"], version=info["version"],
     )
     return 0
 

@@ -18,6 +18,7 @@ class ModelUnavailableError(RuntimeError):
 
 def load_tokenizer_and_model(spec: ModelSpec, labels: list[str], allow_downloads: bool):
     """Tokenizer + sequence-classification model with a fresh head for `labels`."""
+    import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     source = resolve_base_model(spec)
@@ -25,9 +26,11 @@ def load_tokenizer_and_model(spec: ModelSpec, labels: list[str], allow_downloads
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
         # A hub NLI checkpoint has a 3-label head; ignore_mismatched_sizes swaps it for one sized to our labels and
-        # keeps every other weight.
+        # keeps every other weight. fp32: transformers 5 loads a checkpoint in its stored dtype (bge-m3-zeroshot is
+        # float16), and training needs fp32 master weights; bf16/fp16 is autocast's job on the GPU.
         model = AutoModelForSequenceClassification.from_pretrained(
             source,
+            dtype=torch.float32,
             num_labels=len(labels),
             ignore_mismatched_sizes=True,
             id2label=dict(enumerate(labels)),

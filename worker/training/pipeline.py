@@ -6,6 +6,7 @@ tests all drive the same code.
 
 import logging
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,10 @@ from shared.data import SPLIT_SEED, file_sha256, load_examples, split_examples
 from shared.job_schema import FinetuneParams
 from shared.registry import ModelSpec, get_spec
 from worker.training.encoding import PAD_MULTIPLE, device_name, encode, sorted_by_length
-from shared.model_store import check_name, clean_stale_staging, model_dir, publish, staging_dir, write_training_info
+from shared.model_store import (
+    check_name, clean_stale_staging, discard_staging, model_dir, release_staging, staging_dir, write_training_info,
+)  # fmt: skip
+from shared.model_versions import publish_version
 from worker.training.training_info import build_training_info
 
 logger = logging.getLogger(__name__)
@@ -42,10 +46,13 @@ class TrainConfig:
     seed: int
     allow_downloads: bool = False
     freeze_embeddings: bool = True
+    dataset_id: str | None = None  # recorded in training_info.json with the file's sha256
+    versions_kept: int = 3
 
     @classmethod
     def from_params(
-        cls, params: FinetuneParams, *, data: Path, labels: list[str], models_dir: Path, allow_downloads: bool = False
+        cls, params: FinetuneParams, *, data: Path, labels: list[str], models_dir: Path, allow_downloads: bool = False,
+        dataset_id: str | None = None, versions_kept: int = 3,
     ) -> "TrainConfig":  # fmt: skip
         """`data` and `labels` are the defaults (the score file, the canonical labels) unless params name others."""
         spec, hp = get_spec(params.model), params.hyperparameters
@@ -54,7 +61,8 @@ class TrainConfig:
             labels=list(params.labels or labels), models_dir=Path(models_dir), epochs=params.epochs,
             batch_size=hp.batch_size, learning_rate=hp.learning_rate or spec.learning_rate or DEFAULT_LEARNING_RATE,
             warmup_ratio=hp.warmup_ratio, weight_decay=hp.weight_decay, max_length=min(hp.max_tokens, spec.max_tokens),
-            patience=hp.early_stopping_patience, seed=hp.seed, allow_downloads=allow_downloads,
+            patience=hp.early_stopping_patience, seed=hp.seed, allow_downloads=allow_downloads, dataset_id=dataset_id,
+            versions_kept=versions_kept,
         )  # fmt: skip
 
 
@@ -91,13 +99,34 @@ def run_finetune(config: TrainConfig, emit: Emit) -> dict:
         )
         write_training_info(staged, info)
         target = model_dir(config.models_dir, config.name)
-        if publish(staged, target):
-            emit("warning", f"replaced the previous model at {target}")
+        ask_to_publish(emit, target)  # the last step, and only with the worker's go-ahead
+        version, replaced = publish_version(staged, config.models_dir, config.name, config.versions_kept)
+        release_staging(staged)
+        if replaced:
+            emit("log", f"published version {version} of {config.name}; earlier versions can be rolled back to")
     except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
+        discard_staging(staged)
         raise
-    info["model_dir"] = str(target)
+    info["model_dir"], info["version"] = str(target), version
     return info
+
+
+class PublishRefused(RuntimeError):
+    """The worker did not let this run publish: the job is no longer its own (cancelled, reaped, or lost)."""
+
+
+def ask_to_publish(emit: Emit, target: Path) -> None:
+    """Under the worker (AVOCET_PUBLISH_GATE=1) ask on stdout and wait for the answer on stdin: the worker says
+    `publish` only while it still owns the job and no stop was asked for, so a run that lost its job never replaces a
+    model, and a cancel that comes later is refused instead of claiming the old model stayed. The CLI just publishes."""
+    from shared.settings import get_settings
+
+    if not get_settings().publish_gate:
+        return
+    emit("publish_request", f"ready to publish {target}; waiting for the worker's go-ahead")
+    answer = sys.stdin.readline().strip()
+    if answer != "publish":
+        raise PublishRefused(f"the worker did not allow publishing ({answer or 'no answer'}); {target} is unchanged")
 
 
 def _train(config: TrainConfig, labels, train, val, staged: Path, emit: Emit):

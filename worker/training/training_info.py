@@ -45,6 +45,12 @@ def build_training_info(config, data, train, val, report: dict, best, train_seco
             "gradient_checkpointing": config.spec.gradient_checkpointing,
             "class_weights": "total / (n_classes * count)",
         },
+        "dataset": {
+            "id": config.dataset_id,
+            "sha256": data_sha256,
+            "rows": len(data.examples),
+            "label_counts": dict(Counter(e.label for e in data.examples)),
+        },
         "split": {
             "seed": SPLIT_SEED,
             "val_fraction": VAL_FRACTION,

@@ -1,23 +1,24 @@
-/** Loads what the top of the page shows: fine-tuned models (badges) and benchmark results (charts). */
+/** Loads the benchmark results the charts show; `refresh` after a benchmark job ends. */
 import { ref, shallowRef } from 'vue'
 import { api } from '@/api'
-import type { BenchmarkResults, ModelStatus } from '@/types'
+import type { BenchmarkResults } from '@/types'
 
 export function useBoards() {
-  const trained = shallowRef<ModelStatus[]>([])
   const results = shallowRef<BenchmarkResults | null>(null)
   const error = ref<string | null>(null)
   const loading = ref(true)
 
   async function refresh() {
-    const [t, r] = await Promise.allSettled([api.trained(), api.benchmarkResults()])
-    if (t.status === 'fulfilled') trained.value = t.value
-    if (r.status === 'fulfilled') results.value = r.value
-    const failed = [t, r].find((x): x is PromiseRejectedResult => x.status === 'rejected')
-    error.value = failed ? (failed.reason as Error).message : null
-    loading.value = false
+    try {
+      results.value = await api.benchmarkResults()
+      error.value = null
+    } catch (e) {
+      error.value = (e as Error).message
+    } finally {
+      loading.value = false
+    }
   }
 
   refresh()
-  return { trained, results, error, loading, refresh }
+  return { results, error, loading, refresh }
 }

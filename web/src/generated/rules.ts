@@ -12,3 +12,77 @@ export const FINETUNE_RULES = {
     "maxLength": 64
   }
 } as const
+
+/** components.schemas.Hyperparameters: FinetuneParams.hyperparameters (null: the base model's default). */
+export const HYPERPARAMETER_RULES = {
+  "learning_rate": {
+    "type": "number",
+    "nullable": true,
+    "minimum": null,
+    "exclusiveMinimum": 0,
+    "maximum": 0.01,
+    "default": null,
+    "title": "Learning Rate",
+    "description": "AdamW peak learning rate."
+  },
+  "batch_size": {
+    "type": "integer",
+    "nullable": false,
+    "minimum": 1,
+    "exclusiveMinimum": null,
+    "maximum": 256,
+    "default": 16,
+    "title": "Batch Size",
+    "description": "Training batch size."
+  },
+  "max_tokens": {
+    "type": "integer",
+    "nullable": false,
+    "minimum": 8,
+    "exclusiveMinimum": null,
+    "maximum": 512,
+    "default": 96,
+    "title": "Max Tokens",
+    "description": "Token cap per email, at most the base model's max_tokens."
+  },
+  "warmup_ratio": {
+    "type": "number",
+    "nullable": false,
+    "minimum": 0,
+    "exclusiveMinimum": null,
+    "maximum": 0.5,
+    "default": 0.1,
+    "title": "Warmup Ratio",
+    "description": "Share of steps spent warming up the learning rate."
+  },
+  "weight_decay": {
+    "type": "number",
+    "nullable": false,
+    "minimum": 0,
+    "exclusiveMinimum": null,
+    "maximum": 1,
+    "default": 0.01,
+    "title": "Weight Decay",
+    "description": "AdamW weight decay."
+  },
+  "seed": {
+    "type": "integer",
+    "nullable": false,
+    "minimum": 0,
+    "exclusiveMinimum": null,
+    "maximum": 2147483647,
+    "default": 42,
+    "title": "Seed",
+    "description": "Seed of the model head and data order."
+  },
+  "early_stopping_patience": {
+    "type": "integer",
+    "nullable": false,
+    "minimum": 1,
+    "exclusiveMinimum": null,
+    "maximum": 20,
+    "default": 3,
+    "title": "Early Stopping Patience",
+    "description": "Stop after this many flat epochs."
+  }
+} as const

@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/base-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Base Models
+         * @description Registry keys accepted as `model` by the fine-tune endpoints.
+         */
+        get: operations["read_base_models_api_base_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/benchmark/jobs": {
         parameters: {
             query?: never;
@@ -44,6 +64,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Datasets
+         * @description The score file (when it exists) and every upload, newest first.
+         */
+        get: operations["read_datasets_api_datasets_get"];
+        put?: never;
+        /**
+         * Create Dataset
+         * @description Upload multipart (field `file`) or raw `application/x-ndjson`; validated with the training's own loader.
+         */
+        post: operations["create_dataset_api_datasets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{dataset_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read Dataset */
+        get: operations["read_dataset_api_datasets__dataset_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Dataset */
+        delete: operations["delete_dataset_api_datasets__dataset_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/finetune/jobs": {
         parameters: {
             query?: never;
@@ -73,8 +135,9 @@ export interface paths {
         };
         /**
          * Run Finetune
-         * @description Queue a fine-tune job and stream its events (the seed's GET, so that a browser EventSource can open it).
-         *     The parameters are FinetuneParams', checked by the same model as the POST body.
+         * @description Queue a fine-tune job and stream its events (the seed's GET, so that a browser EventSource can open it; a
+         *     GET that starts work, so refused from another site's page). The parameters are FinetuneParams', checked by the
+         *     same model as the POST body; the bounds here only stop oversized strings early.
          */
         get: operations["run_finetune_api_finetune_run_get"];
         put?: never;
@@ -131,7 +194,8 @@ export interface paths {
         };
         /**
          * Read Jobs
-         * @description Jobs newest first, with queue positions (1 = next to run).
+         * @description Jobs newest first, with queue positions (1 = next to run). When there are more, the `X-Next-Before` header
+         *     holds the cursor for the next page (pass it as `before`).
          */
         get: operations["read_jobs_api_jobs_get"];
         put?: never;
@@ -199,6 +263,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Job Log
+         * @description A page of the job's events as JSON, for clients that do not speak SSE; follow `next_after` until `has_more` is
+         *     false and the job has ended.
+         */
+        get: operations["read_job_log_api_jobs__job_id__log_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models": {
         parameters: {
             query?: never;
@@ -208,12 +293,101 @@ export interface paths {
         };
         /**
          * Read Models
-         * @description Registry keys accepted as `model` by the fine-tune endpoints.
+         * @description Published fine-tuned models, each with its current version.
          */
         get: operations["read_models_api_models_get"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Model
+         * @description The model with every kept version's metrics, the current version's training_info and model card.
+         */
+        get: operations["read_model_api_models__name__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Model
+         * @description The model and all its versions.
+         */
+        delete: operations["delete_model_api_models__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rollback Model
+         * @description Make an earlier (kept) version the current one: one atomic switch, nothing deleted.
+         */
+        post: operations["rollback_model_api_models__name__rollback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Version */
+        delete: operations["delete_version_api_models__name__versions__version__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Session
+         * @description Whether this API needs its token, and whether this browser has signed in.
+         */
+        get: operations["read_session_api_session_get"];
+        put?: never;
+        /**
+         * Create Session
+         * @description Sign in: check the token and set the session cookie (a no-op when the API has no token).
+         */
+        post: operations["create_session_api_session_post"];
+        /**
+         * Delete Session
+         * @description Sign out: the browser drops the session cookie.
+         */
+        delete: operations["delete_session_api_session_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -231,8 +405,12 @@ export interface components {
             default: boolean;
             /** Description */
             description: string;
+            /** Gradient Checkpointing */
+            gradient_checkpointing: boolean;
             /** Key */
             key: string;
+            /** Learning Rate */
+            learning_rate: number;
             /** Max Tokens */
             max_tokens: number;
         };
@@ -243,7 +421,7 @@ export interface components {
         BenchmarkParams: {
             /**
              * Data
-             * @description Labelled JSONL to score on; default AVOCET_SCORE_FILE.
+             * @description Dataset id or a file name in AVOCET_DATA_DIR (the CLI: any path) to score on; default AVOCET_SCORE_FILE.
              */
             data?: string | null;
             /**
@@ -263,6 +441,83 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** Dataset */
+        Dataset: {
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Labels */
+            labels: {
+                [key: string]: number;
+            };
+            /** Name */
+            name: string;
+            /** Rows */
+            rows: number;
+            /** Sha256 */
+            sha256: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /** Source */
+            source: string;
+        };
+        /** DatasetDetail */
+        DatasetDetail: {
+            /** Created At */
+            created_at: string;
+            /** Dropped */
+            dropped: {
+                [key: string]: unknown;
+            }[];
+            /** Id */
+            id: string;
+            /** Label Set */
+            label_set: string[];
+            /** Labels */
+            labels: {
+                [key: string]: number;
+            };
+            /** Name */
+            name: string;
+            /** Preview */
+            preview: {
+                [key: string]: unknown;
+            }[];
+            /** Rows */
+            rows: number;
+            /** Sha256 */
+            sha256: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /** Source */
+            source: string;
+            /** Text Stats */
+            text_stats: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+        };
+        /**
+         * EventPage
+         * @description GET /api/jobs/{id}/log: events as JSON (docs/contracts.md "Events"), for clients without SSE.
+         */
+        EventPage: {
+            /** Events */
+            events: {
+                [key: string]: unknown;
+            }[];
+            /** Has More */
+            has_more: boolean;
+            /** Next After */
+            next_after: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        };
         /**
          * FinetuneParams
          * @description The one declaration of a fine-tune job's parameters: the body of POST /api/finetune/jobs, the kwargs of
@@ -271,7 +526,7 @@ export interface components {
         FinetuneParams: {
             /**
              * Data
-             * @description Labelled JSONL to train on; default AVOCET_SCORE_FILE.
+             * @description Dataset id or a file name in AVOCET_DATA_DIR (the CLI: any path) to train on; default AVOCET_SCORE_FILE.
              */
             data?: string | null;
             /**
@@ -288,7 +543,7 @@ export interface components {
             labels?: string[] | null;
             /**
              * Model
-             * @description Registry key (see GET /api/models) or a local model folder.
+             * @description Registry key (see GET /api/base-models) or the name of a model folder in AVOCET_BASE_MODELS_DIR (the CLI: any local folder).
              * @default minilm
              */
             model: string;
@@ -371,12 +626,29 @@ export interface components {
          * @description The public job record (docs/contracts.md); the id is the Celery task id.
          */
         Job: {
+            /**
+             * Data
+             * @description The dataset id (or data file name) it trains or scores on.
+             */
+            data?: string | null;
             /** Epochs */
             epochs?: number | null;
             /** Error */
             error?: string | null;
+            /**
+             * Estimated Finish
+             * @description While running: when it should end, from its pace so far.
+             */
+            estimated_finish?: string | null;
             /** Finished At */
             finished_at?: string | null;
+            /**
+             * Hyperparameters
+             * @description The values the fine-tune uses, defaults filled.
+             */
+            hyperparameters?: {
+                [key: string]: unknown;
+            } | null;
             /** Id */
             id: string;
             /**
@@ -420,6 +692,31 @@ export interface components {
             /** Submitted At */
             submitted_at: string;
         };
+        /** ModelDetail */
+        ModelDetail: {
+            /** Base Model */
+            base_model?: string | null;
+            /** Card */
+            card: string;
+            /** Current Version */
+            current_version: number | null;
+            /** Name */
+            name: string;
+            /** Timestamp */
+            timestamp?: string | null;
+            /** Training Info */
+            training_info: {
+                [key: string]: unknown;
+            };
+            /** Val Accuracy */
+            val_accuracy?: number | null;
+            /** Val Macro F1 */
+            val_macro_f1?: number | null;
+            /** Version List */
+            version_list: components["schemas"]["VersionInfo"][];
+            /** Versions */
+            versions: number;
+        };
         /** ModelStatus */
         ModelStatus: {
             /** Base Model */
@@ -448,6 +745,43 @@ export interface components {
             /** Total */
             total?: number | null;
         };
+        /** PublishedModel */
+        PublishedModel: {
+            /** Base Model */
+            base_model?: string | null;
+            /** Current Version */
+            current_version: number | null;
+            /** Name */
+            name: string;
+            /** Timestamp */
+            timestamp?: string | null;
+            /** Val Accuracy */
+            val_accuracy?: number | null;
+            /** Val Macro F1 */
+            val_macro_f1?: number | null;
+            /** Versions */
+            versions: number;
+        };
+        /** Rollback */
+        Rollback: {
+            /** Version */
+            version: number;
+        };
+        /** SessionState */
+        SessionState: {
+            /** Signed In */
+            signed_in: boolean;
+            /** Token Required */
+            token_required: boolean;
+        };
+        /** SignIn */
+        SignIn: {
+            /**
+             * Token
+             * @description AVOCET_API_TOKEN
+             */
+            token: string;
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -461,6 +795,25 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /** VersionInfo */
+        VersionInfo: {
+            /** Base Model */
+            base_model?: string | null;
+            /** Current */
+            current: boolean;
+            /** Dataset Id */
+            dataset_id?: string | null;
+            /** Epochs Run */
+            epochs_run?: number | null;
+            /** Timestamp */
+            timestamp?: string | null;
+            /** Val Accuracy */
+            val_accuracy?: number | null;
+            /** Val Macro F1 */
+            val_macro_f1?: number | null;
+            /** Version */
+            version: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -470,12 +823,29 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    read_base_models_api_base_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BaseModelInfo"][];
+                };
+            };
+        };
+    };
     create_benchmark_job_api_benchmark_jobs_post: {
         parameters: {
-            query?: {
-                /** @description API token, for EventSource which cannot send headers */
-                token?: string | null;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -526,12 +896,158 @@ export interface operations {
             };
         };
     };
-    create_finetune_job_api_finetune_jobs_post: {
+    read_datasets_api_datasets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dataset"][];
+                };
+            };
+        };
+    };
+    create_dataset_api_datasets_post: {
         parameters: {
             query?: {
-                /** @description API token, for EventSource which cannot send headers */
-                token?: string | null;
+                /** @description for raw uploads; default the file name */
+                name?: string | null;
             };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description These bytes were uploaded before */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dataset"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dataset"];
+                };
+            };
+            /** @description Larger than AVOCET_DATASET_MAX_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not labelled JSONL: detail.errors lists the first bad lines */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    read_dataset_api_datasets__dataset_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description ds-<16 hex> or score-file */
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDetail"];
+                };
+            };
+            /** @description No dataset with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_dataset_api_datasets__dataset_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description ds-<16 hex> or score-file */
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No dataset with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A queued or running job uses it, or it is the score file */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_finetune_job_api_finetune_jobs_post: {
+        parameters: {
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -565,15 +1081,14 @@ export interface operations {
     run_finetune_api_finetune_run_get: {
         parameters: {
             query?: {
-                /** @description registry key, see GET /api/models */
+                /** @description registry key, see GET /api/base-models */
                 model?: string | null;
                 epochs?: number | null;
+                /** @description dataset id or file name */
                 data?: string | null;
                 /** @description comma-separated label set */
                 labels?: string | null;
                 name?: string | null;
-                /** @description API token, for EventSource which cannot send headers */
-                token?: string | null;
             };
             header?: never;
             path?: never;
@@ -657,6 +1172,8 @@ export interface operations {
                 /** @description only jobs of this kind */
                 kind?: ("finetune" | "benchmark") | null;
                 limit?: number;
+                /** @description cursor: jobs older than this job id */
+                before?: string | null;
             };
             header?: never;
             path?: never;
@@ -724,10 +1241,7 @@ export interface operations {
     };
     cancel_job_api_jobs__job_id__cancel_post: {
         parameters: {
-            query?: {
-                /** @description API token, for EventSource which cannot send headers */
-                token?: string | null;
-            };
+            query?: never;
             header?: never;
             path: {
                 job_id: string;
@@ -819,6 +1333,48 @@ export interface operations {
             };
         };
     };
+    read_job_log_api_jobs__job_id__log_get: {
+        parameters: {
+            query?: {
+                /** @description events with a larger id */
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description No job with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     read_models_api_models_get: {
         parameters: {
             query?: never;
@@ -834,8 +1390,250 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["BaseModelInfo"][];
+                    "application/json": components["schemas"]["PublishedModel"][];
                 };
+            };
+        };
+    };
+    read_model_api_models__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the <name> of models/avocet-<name> */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDetail"];
+                };
+            };
+            /** @description No such model or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_model_api_models__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the <name> of models/avocet-<name> */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such model or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rollback_model_api_models__name__rollback_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the <name> of models/avocet-<name> */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Rollback"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDetail"];
+                };
+            };
+            /** @description No such model or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_version_api_models__name__versions__version__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the <name> of models/avocet-<name> */
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such model or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The current version: roll back first */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    read_session_api_session_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionState"];
+                };
+            };
+        };
+    };
+    create_session_api_session_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionState"];
+                };
+            };
+            /** @description Not the API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_session_api_session_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

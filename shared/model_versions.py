@@ -1,0 +1,123 @@
+"""Versions of a published model (the models/ folder's other half; shared/model_store.py owns the rest).
+
+Each successful run becomes an immutable folder models/.versions/<name>/<n>/ (n = 1, 2, 3, ...), and
+models/avocet-<name> is a relative symlink to the current one. Switching version writes a new symlink beside it and
+renames it over the old one: a rename is atomic, so a reader always finds the path, pointing at a complete version.
+Two workers publishing one name at once both keep their version: each renames its staged folder to the next free
+number, and renaming onto a number another run took fails (the folder is not empty), so it takes the next.
+The newest `keep` versions stay (the current one always does); older ones are removed.
+"""
+
+import errno
+import os
+import shutil
+from pathlib import Path
+
+from shared.model_store import MODEL_PREFIX, check_name
+
+VERSIONS = ".versions"
+
+
+class VersionError(ValueError):
+    """A version that does not exist or may not be removed; the message says which and why."""
+
+
+def versions_root(models_dir: Path, name: str) -> Path:
+    return Path(models_dir) / VERSIONS / check_name(name)
+
+
+def version_dir(models_dir: Path, name: str, version: int) -> Path:
+    return versions_root(models_dir, name) / str(version)
+
+
+def list_versions(models_dir: Path, name: str) -> list[int]:
+    root = versions_root(models_dir, name)
+    return sorted(int(p.name) for p in root.iterdir() if p.name.isdigit()) if root.is_dir() else []
+
+
+def current_version(models_dir: Path, name: str) -> int | None:
+    """The version models/avocet-<name> points at; None when the model is not published."""
+    link = Path(models_dir) / f"{MODEL_PREFIX}{check_name(name)}"
+    try:
+        target = os.readlink(link)
+    except (FileNotFoundError, OSError):
+        return None
+    last = Path(target).name
+    return int(last) if last.isdigit() else None
+
+
+def published_names(models_dir: Path) -> list[str]:
+    root = Path(models_dir)
+    links = root.glob(f"{MODEL_PREFIX}*") if root.is_dir() else []
+    return sorted(p.name.removeprefix(MODEL_PREFIX) for p in links if p.is_symlink())
+
+
+def publish_version(staged: Path, models_dir: Path, name: str, keep: int) -> tuple[int, bool]:
+    """Make a finished staged folder the next version and the current one; returns (version, replaced_another)."""
+    adopt_legacy_folder(models_dir, name)
+    root = versions_root(models_dir, name)
+    root.mkdir(parents=True, exist_ok=True)
+    replaced = current_version(models_dir, name) is not None
+    version = max(list_versions(models_dir, name), default=0) + 1
+    while True:
+        try:
+            os.rename(staged, root / str(version))
+            break
+        except OSError as exc:  # another run took this number first
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+            version += 1
+    switch_to(models_dir, name, version)
+    prune(models_dir, name, keep)
+    return version, replaced
+
+
+def switch_to(models_dir: Path, name: str, version: int) -> None:
+    """Point models/avocet-<name> at `version` in one rename (rollback uses this too)."""
+    if not version_dir(models_dir, name, version).is_dir():
+        raise VersionError(f"model {name!r} has no version {version}: versions are {list_versions(models_dir, name)}")
+    link = Path(models_dir) / f"{MODEL_PREFIX}{name}"
+    temporary = link.with_name(f".{link.name}.switch-{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(Path(VERSIONS) / name / str(version), target_is_directory=True)
+    os.replace(temporary, link)
+
+
+def prune(models_dir: Path, name: str, keep: int) -> list[int]:
+    """Remove all but the newest `keep` versions, never the current one; returns the removed versions."""
+    current = current_version(models_dir, name)
+    old = [v for v in list_versions(models_dir, name)[: -max(1, keep)] if v != current]
+    for version in old:
+        shutil.rmtree(version_dir(models_dir, name, version), ignore_errors=True)
+    return old
+
+
+def delete_version(models_dir: Path, name: str, version: int) -> None:
+    if version == current_version(models_dir, name):
+        raise VersionError(f"version {version} of {name!r} is the current one: roll back to another version first")
+    folder = version_dir(models_dir, name, version)
+    if not folder.is_dir():
+        raise VersionError(f"model {name!r} has no version {version}")
+    shutil.rmtree(folder)
+
+
+def delete_model(models_dir: Path, name: str) -> None:
+    """The link goes first, so readers see the model vanish at once rather than half-removed."""
+    link = Path(models_dir) / f"{MODEL_PREFIX}{check_name(name)}"
+    if link.is_symlink():
+        link.unlink()
+    elif link.is_dir():
+        shutil.rmtree(link)
+    shutil.rmtree(versions_root(models_dir, name), ignore_errors=True)
+
+
+def adopt_legacy_folder(models_dir: Path, name: str) -> None:
+    """A model published before versions existed is a plain folder: it becomes version 1 (the one moment the path
+    is briefly absent, once per legacy model)."""
+    link = Path(models_dir) / f"{MODEL_PREFIX}{check_name(name)}"
+    if link.is_dir() and not link.is_symlink():
+        root = versions_root(models_dir, name)
+        root.mkdir(parents=True, exist_ok=True)
+        first = max(list_versions(models_dir, name), default=0) + 1
+        os.rename(link, root / str(first))
+        switch_to(models_dir, name, first)

@@ -1,0 +1,48 @@
+"""shared/redis_server.py: an adopted Redis that keeps nothing on disk is reported loudly, with the fix."""
+
+import logging
+
+import redis
+
+from shared.redis_server import ensure_redis, persistence_problem, start_redis
+
+
+def test_a_redis_without_persistence_is_reported_with_the_fix(tmp_path, caplog):
+    server = start_redis(tmp_path / "volatile", persistent=False)
+    try:
+        problem = persistence_problem(server.url)
+        assert "keeps NOTHING on disk" in problem and "CONFIG SET appendonly yes" in problem
+        assert f"-p {server.port}" in problem and "AVOCET_REDIS_URL" in problem
+        with caplog.at_level(logging.WARNING, "shared.redis_server"):
+            assert ensure_redis(server.url, tmp_path / "unused") == (server.url, None)  # adopted, not replaced
+        assert "WARNING: the Redis at" in caplog.text
+    finally:
+        server.stop()
+
+
+def test_append_only_or_snapshots_count_as_persistence(tmp_path):
+    server = start_redis(tmp_path / "aof")
+    try:
+        assert persistence_problem(server.url) is None
+    finally:
+        server.stop()
+    volatile = start_redis(tmp_path / "rdb", persistent=False)
+    try:
+        client = redis.Redis.from_url(volatile.url)
+        client.config_set("save", "3600 1")
+        client.close()
+        assert persistence_problem(volatile.url) is None  # snapshots only: a softer warning, no banner
+    finally:
+        volatile.stop()
+
+
+def test_an_embedded_redis_restarts_with_its_data(tmp_path):
+    server = start_redis(tmp_path / "aof")
+    client = redis.Redis.from_url(server.url)
+    try:
+        client.set("kept", "1")
+        server = server.restart()
+        assert client.get("kept") == b"1"
+    finally:
+        client.close()
+        server.stop()

@@ -1,0 +1,54 @@
+/**
+ * The Advanced fields of the fine-tune form: every Hyperparameters field with the API's own bounds and defaults
+ * (generated into src/generated/rules.ts), checked in place; an empty field means "the default".
+ */
+import { HYPERPARAMETER_RULES } from '@/generated/rules'
+import type { BaseModelInfo, Hyperparameters } from '@/types'
+
+export type HyperKey = keyof typeof HYPERPARAMETER_RULES
+export type HyperRule = (typeof HYPERPARAMETER_RULES)[HyperKey]
+export const HYPER_KEYS = Object.keys(HYPERPARAMETER_RULES) as HyperKey[]
+export const hyperRule = (key: HyperKey): HyperRule => HYPERPARAMETER_RULES[key]
+
+/** The value the run uses when the field is left empty: the schema's default, else the base model's (learning rate). */
+export function hyperDefault(key: HyperKey, base?: BaseModelInfo | null): number | null {
+  const own = hyperRule(key).default
+  if (own != null) return own
+  return key === 'learning_rate' ? (base?.learning_rate ?? null) : null
+}
+
+/** The allowed range in words, e.g. "1 to 256" or "above 0, at most 0.01". */
+export function rangeText(key: HyperKey): string {
+  const r = hyperRule(key)
+  return r.minimum != null ? `${r.minimum} to ${r.maximum}` : `above ${r.exclusiveMinimum}, at most ${r.maximum}`
+}
+
+/** Why the raw text would be refused by the API, or null when it is fine (empty: the default). */
+export function hyperProblem(key: HyperKey, raw: string): string | null {
+  const text = raw.trim()
+  if (!text) return null
+  const r = hyperRule(key)
+  const n = Number(text)
+  const what = r.title
+  if (!Number.isFinite(n)) return `${what}: "${text}" is not a number; enter ${rangeText(key)}.`
+  if (r.type === 'integer' && !Number.isInteger(n)) return `${what} must be a whole number, ${rangeText(key)}.`
+  const low = r.minimum != null ? n < r.minimum : n <= (r.exclusiveMinimum ?? -Infinity)
+  if (low || n > r.maximum) return `${what} must be ${rangeText(key)}; ${text} is out of range.`
+  return null
+}
+
+/** The `hyperparameters` body from the raw fields: only the ones filled in, as numbers (the rest: defaults). */
+export function hyperBody(raw: Partial<Record<HyperKey, string>>): Partial<Hyperparameters> {
+  const body: Partial<Record<HyperKey, number>> = {}
+  for (const key of HYPER_KEYS) {
+    const text = raw[key]?.trim()
+    if (text && !hyperProblem(key, text)) body[key] = Number(text)
+  }
+  return body
+}
+
+/** A note for max_tokens above what the base model reads: the service cuts it to the model's limit. */
+export function maxTokensNote(raw: string, base?: BaseModelInfo | null): string | null {
+  const n = Number(raw.trim() || hyperDefault('max_tokens'))
+  return base && Number.isFinite(n) && n > base.max_tokens ? `${base.key} reads at most ${base.max_tokens} tokens: the run uses ${base.max_tokens}.` : null
+}

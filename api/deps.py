@@ -110,7 +110,10 @@ def get_last_event_id(
     if last_event_id_header not in (None, ""):
         value = last_event_id_header.strip()
         if not re.fullmatch(r"[0-9]{1,16}", value) or int(value) > MAX_EVENT_ID:
-            raise HTTPException(422, detail=f"Last-Event-ID must be an event id: a whole number from 0 to {MAX_EVENT_ID}")
+            raise RequestValidationError([{
+                "type": "value_error", "loc": ("header", "Last-Event-ID"), "input": last_event_id_header,
+                "msg": f"Last-Event-ID must be an event id: a whole number from 0 to {MAX_EVENT_ID}",
+            }])  # fmt: skip
         return int(value)
     return last_event_id or 0
 

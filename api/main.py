@@ -3,6 +3,7 @@ reaper, the request guard and the routers (each API router behind the token unle
 `python -m api` (127.0.0.1:8000; it refuses other addresses without a token) or `uvicorn --factory api.main:create_app`."""
 
 import asyncio
+import contextlib
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,10 +35,12 @@ async def lifespan(app: FastAPI):
     if own_sender:
         app.state.sender = TaskSender(settings.redis_url)
     app.state.redis, app.state.hub = redis, hub
-    reaper = asyncio.create_task(_reap_forever(redis), name="avocet-reaper")
+    stop = asyncio.Event()
+    reaper = asyncio.create_task(_reap_forever(redis, stop), name="avocet-reaper")
     try:
         yield
     finally:
+        stop.set()  # a cancel alone can be swallowed inside a Redis call, leaving the reaper (and shutdown) running
         reaper.cancel()
         await asyncio.gather(reaper, return_exceptions=True)
         await hub.stop()
@@ -46,16 +49,17 @@ async def lifespan(app: FastAPI):
         await redis.aclose()
 
 
-async def _reap_forever(redis: Redis) -> None:
-    """Fail running jobs whose worker stopped heartbeating (shared/jobs.py explains the design)."""
-    while True:
+async def _reap_forever(redis: Redis, stop: asyncio.Event) -> None:
+    """Fail running jobs whose worker stopped heartbeating (shared/jobs.py explains the design), until `stop`."""
+    while not stop.is_set():
         try:
             reaped = await run_async(redis, job_store.reap_stale())
             if reaped:
                 log.warning("marked job(s) %s failed: their worker is gone", ", ".join(reaped))
         except Exception:
             log.warning("stale-job check failed; retrying", exc_info=True)
-        await asyncio.sleep(REAP_EVERY_S)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), REAP_EVERY_S)
 
 
 def create_app(settings: Settings | None = None, *, sender=None, web_dist: Path | None = None) -> FastAPI:

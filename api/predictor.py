@@ -1,13 +1,16 @@
 """Predict's engine, one per app (app.state.predictor, made on first use): which folder a (name, version) means, a
-small LRU of loaded models, and the gate that bounds the work.
+small LRU of loaded models, and the bounded queue the work goes through.
 
 - The API starts without torch: the first predict of a model imports torch and loads the model in a worker thread,
   so the event loop keeps serving; concurrent first requests for one model share that one load.
 - Cache key (name, version). Without a version the current one is used, so the next predict after a publish loads
   the new version. An entry also remembers its config.json's identity (inode, mtime): a folder replaced under the same
   number (a model deleted and trained again, a legacy folder replaced) is loaded afresh.
-- The gate: predict_concurrency requests compute at once (each in its own thread of a pool that size), at most
-  predict_queue wait; past that, Overloaded (503 + Retry-After), so a burst is refused at once and never piles up.
+- Bounds: at most predict_concurrency + predict_queue requests are inside at once; past that, Overloaded (503 +
+  Retry-After) at once, so a burst never piles up. predict_concurrency batches compute at once, each in a pool thread
+  with its share of the CPU's cores; requests for one model that wait while it computes go together as the next batch
+  (up to MAX_BATCH_EMAILS), which is what makes many small requests cheap. A request alone is one
+  FineTunedAdapter.logits call, so its labels are exactly classify_batch's.
 - Models published before versions existed (models/avocet-<name> a plain folder) are served as version 1, read
   only: the API may mount the models volume read-only, so nothing here writes.
 """
@@ -21,8 +24,8 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
 LIST_HINT = "GET /api/models lists the published models and their versions"
+MAX_BATCH_EMAILS = 64
+Email = tuple[str, str]
 
 
 class ModelNotFound(LookupError):
@@ -89,68 +94,98 @@ def load_adapter(folder: Path):
     return adapter
 
 
-def predictions(adapter, emails: Sequence[tuple[str, str]], top_k: int) -> list[dict[str, Any]]:
-    """Per email: the label (the adapter's classify_batch answer), its probability and the top_k labels. Sorting the
-    logits stably puts first the label argmax picks, ties included, so `label` is always top[0]."""
-    logits = adapter.logits(emails)
+def batch_predictions(adapter, requests: Sequence[tuple[Sequence[Email], int]]) -> list[list[dict[str, Any]]]:
+    """One adapter.logits call for the emails of all `requests` ((emails, top_k) pairs); their predictions, split back.
+
+    Per email: the label, its probability and the top_k labels. The logits are sorted stably, so top[0] is the label
+    argmax (classify_batch) picks, ties included."""
+    logits = adapter.logits([email for emails, _ in requests for email in emails])
     probabilities = logits.softmax(-1)
-    order = logits.argsort(dim=-1, descending=True, stable=True)[:, : min(top_k, len(adapter.labels))]
-    scores = probabilities.gather(-1, order)
-    result = []
-    for ids, values in zip(order.tolist(), scores.tolist()):
-        top = [{"label": adapter.labels[i], "score": s} for i, s in zip(ids, values)]
-        result.append({"label": top[0]["label"], "score": top[0]["score"], "top": top})
-    return result
+    order = logits.argsort(dim=-1, descending=True, stable=True)
+    results, start = [], 0
+    for emails, top_k in requests:
+        ids = order[start : start + len(emails), : min(top_k, len(adapter.labels))]
+        scores = probabilities[start : start + len(emails)].gather(-1, ids)
+        results.append([_prediction(adapter.labels, row, values) for row, values in zip(ids.tolist(), scores.tolist())])
+        start += len(emails)
+    return results
 
 
-class Gate:
-    """At most `running` holders at once and `waiting` in line; past that Overloaded, with a Retry-After from the
-    recent time per request."""
+def _prediction(labels: Sequence[str], ids: list[int], scores: list[float]) -> dict[str, Any]:
+    top = [{"label": labels[i], "score": s} for i, s in zip(ids, scores)]
+    return {"label": top[0]["label"], "score": top[0]["score"], "top": top}
 
-    def __init__(self, running: int, waiting: int):
-        self._semaphore = asyncio.Semaphore(running)
-        self._running, self._max_waiting, self.waiting = running, waiting, 0
-        self._mean_s = 0.1
 
-    @asynccontextmanager
-    async def slot(self):
-        if self._semaphore.locked() and self.waiting >= self._max_waiting:
-            raise Overloaded(max(1, math.ceil(self._mean_s * (self.waiting + self._running) / self._running)))
-        self.waiting += 1
-        try:
-            await self._semaphore.acquire()
-        finally:
-            self.waiting -= 1
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self._semaphore.release()
-            self._mean_s = 0.8 * self._mean_s + 0.2 * (time.perf_counter() - started)
+@dataclass(eq=False)
+class Job:
+    adapter: Any
+    emails: Sequence[Email]
+    top_k: int
+    future: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 class Predictor:
     def __init__(self, settings: Settings, loader: Callable[[Path], Any] = load_adapter):
-        self.models_dir = settings.models_dir
-        self.loader = loader
-        self.cache_size = settings.predict_cache_size
-        self.gate = Gate(settings.predict_concurrency, settings.predict_queue)
-        self._pool = ThreadPoolExecutor(settings.predict_concurrency, thread_name_prefix="avocet-predict")
+        self.models_dir, self.loader = settings.models_dir, loader
+        self.cache_size, self.concurrency = settings.predict_cache_size, settings.predict_concurrency
+        self.limit = settings.predict_concurrency + settings.predict_queue
+        self.in_flight, self._running, self._waiting = 0, 0, []
+        self._mean_s = 0.1  # recent seconds per request, for Retry-After
+        threads = max(1, (os.cpu_count() or 1) // self.concurrency)
+        self._pool = ThreadPoolExecutor(self.concurrency, "avocet-predict", initializer=_share_cores, initargs=(threads,))
         weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
         self._cache: OrderedDict[tuple[str, int], tuple[tuple[int, int], Any]] = OrderedDict()
         self._loading: dict[tuple[str, int, tuple[int, int]], asyncio.Future] = {}
 
-    async def predict(self, name: str, version: int | None, emails: Sequence[tuple[str, str]], top_k: int) -> dict:
+    async def predict(self, name: str, version: int | None, emails: Sequence[Email], top_k: int) -> dict:
         """{"model", "version", "labels", "predictions"}; ModelNotFound before any wait, Overloaded when full."""
         ref = resolve(self.models_dir, name, version)
-        async with self.gate.slot():
+        if self.in_flight >= self.limit:
+            raise Overloaded(max(1, math.ceil(self._mean_s * self.in_flight / self.concurrency)))
+        self.in_flight += 1
+        started = time.perf_counter()
+        try:
             adapter = await self._adapter(ref)
-            found = await self._in_thread(predictions, adapter, emails, top_k)
+            job = Job(adapter, emails, top_k)
+            self._waiting.append(job)
+            self._dispatch()
+            found = await job.future
+        finally:
+            self.in_flight -= 1
+            self._mean_s = 0.8 * self._mean_s + 0.2 * (time.perf_counter() - started)
         return {"model": name, "version": ref.version, "labels": list(adapter.labels), "predictions": found}
 
     def loaded(self) -> list[tuple[str, int]]:
         """The cached (name, version) keys, least recently used first."""
         return list(self._cache)
+
+    def _dispatch(self) -> None:
+        """Start batches while threads are free: the oldest waiting request plus later ones for the same model."""
+        self._waiting = [job for job in self._waiting if not job.future.done()]  # drop callers that went away
+        while self._running < self.concurrency and self._waiting:
+            first, size, batch = self._waiting[0], 0, []
+            for job in [job for job in self._waiting if job.adapter is first.adapter]:
+                if batch and size + len(job.emails) > MAX_BATCH_EMAILS:
+                    break
+                batch.append(job)
+                size += len(job.emails)
+            self._waiting = [job for job in self._waiting if job not in batch]
+            self._running += 1
+            work = [(job.emails, job.top_k) for job in batch]
+            done = asyncio.get_running_loop().run_in_executor(self._pool, batch_predictions, first.adapter, work)
+            done.add_done_callback(partial(self._finished, batch))
+
+    def _finished(self, batch: list[Job], done: asyncio.Future) -> None:
+        self._running -= 1
+        error = done.exception() if not done.cancelled() else asyncio.CancelledError()
+        for index, job in enumerate(batch):
+            if job.future.done():
+                continue
+            if error is None:
+                job.future.set_result(done.result()[index])
+            else:
+                job.future.set_exception(error)
+        self._dispatch()
 
     async def _adapter(self, ref: ModelRef):
         key = (ref.name, ref.version)
@@ -160,9 +195,9 @@ class Predictor:
             return cached[1]
         pending = self._loading.get((*key, ref.stamp))
         if pending is None:
-            pending = asyncio.ensure_future(self._in_thread(self._load, ref))
+            pending = asyncio.get_running_loop().run_in_executor(self._pool, self._load, ref)
             self._loading[(*key, ref.stamp)] = pending
-            pending.add_done_callback(lambda done: self._store(ref, done))
+            pending.add_done_callback(partial(self._store, ref))
         return await asyncio.shield(pending)  # a caller that goes away does not cancel the others' load
 
     def _load(self, ref: ModelRef):
@@ -181,8 +216,13 @@ class Predictor:
             evicted, _ = self._cache.popitem(last=False)
             log.info("predict cache: unloaded %s version %s", *evicted)
 
-    async def _in_thread(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
-
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _share_cores(threads: int) -> None:
+    """Pool thread start: give torch this thread's share of the cores, so concurrent batches do not oversubscribe them
+    (the answers do not depend on it). torch is imported here, in the thread, when the first predict needs it."""
+    import torch
+
+    torch.set_num_threads(threads)

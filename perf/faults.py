@@ -174,7 +174,9 @@ def flush_redis(s: Stack, run: int) -> Outcome:
         final = s.wait_terminal(following["id"], 180)
         return None if final and final["state"] == "succeeded" else f"the next job ended {final and final['state']}"
 
-    expect: Expect = lambda state, reason: state == "gone" or (state == "failed" and reason == "state_lost")  # noqa: E731
+    def expect(state: str | None, reason: str | None) -> bool:
+        return state == "gone" or (state == "failed" and reason == "state_lost")
+
     return faulted(s, fault, size="long", expect=expect, after=after, new_model=True)
 
 
@@ -301,9 +303,9 @@ def table(results: dict[str, list[Outcome]]) -> str:
     for key, outcomes in results.items():
         n = len(outcomes)
         intact = [o.model_intact for o in outcomes if o.model_intact is not None]
-        rows.append((SCENARIOS[key][0], str(n), f"{sum(o.right for o in outcomes)}/{n}", str(sum(o.stuck for o in outcomes)),
-                     str(sum(o.lost for o in outcomes)), str(sum(o.errors_5xx for o in outcomes)),
-                     f"{sum(intact)}/{len(intact)}" if intact else "-"))  # fmt: skip
+        rows.append((SCENARIOS[key][0], str(n), f"{sum(o.right for o in outcomes)}/{n}",
+                     str(sum(o.stuck for o in outcomes)), str(sum(o.lost for o in outcomes)),
+                     str(sum(o.errors_5xx for o in outcomes)), f"{sum(intact)}/{len(intact)}" if intact else "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
     return "\n".join([lines[0], "-+-".join("-" * w for w in widths), *lines[1:]])

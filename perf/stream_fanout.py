@@ -123,7 +123,7 @@ def health(base: str) -> dict:
 def fanout(base: str, r: redis.Redis, api: psutil.Process, args) -> dict:
     job_id = "bench-fanout"
     run_sync(r, jobs.create_job(job_id, "finetune", {"model": "minilm", "epochs": 1}, "api"))
-    run_sync(r, jobs.start_job(job_id, "bench"))
+    run_sync(r, jobs.claim(job_id, "bench"))
     expected = args.events + 3  # queued, started, the events, the terminal event
     connected, results = mp.Value("i", 0), mp.Queue()
     url = f"{base}/api/finetune/jobs/{job_id}/events"
@@ -139,7 +139,7 @@ def fanout(base: str, r: redis.Redis, api: psutil.Process, args) -> dict:
         if interval:
             time.sleep(max(0.0, wall_before + i * interval - time.monotonic()))
         run_sync(r, events.publish(job_id, "progress", f"event {i}", {"step": i, "sent": time.time()}))
-    run_sync(r, jobs.finish_job(job_id, "succeeded", "bench done", {}, 3600))
+    run_sync(r, jobs.succeed(job_id, "bench done", {}))
     per_client = [results.get(timeout=300) for _ in range(args.clients)]
     wall = time.monotonic() - wall_before
     cpu_after = api.cpu_times()

@@ -129,7 +129,8 @@ def service_children(host: str, port: int, env: dict) -> list[Child]:
     worker_argv = [str(BIN / "celery"), "-A", "worker.queue.app", "worker", "-Q", "gpu", "--concurrency", "1",
                    "--prefetch-multiplier", "1", "-E", "-n", "gpu@%h", "--loglevel", "INFO"]  # fmt: skip
     api_argv = [sys.executable, "-m", "api", "--host", host, "--port", str(port)]
-    return [Child("worker", lambda: spawn("worker", worker_argv, env)), Child("api", lambda: spawn("api", api_argv, env))]
+    return [Child("worker", lambda: spawn("worker", worker_argv, env)),
+            Child("api", lambda: spawn("api", api_argv, env))]
 
 
 def supervise(children: list[Child], stopping: threading.Event) -> bool:

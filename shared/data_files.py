@@ -131,6 +131,15 @@ def check_model(value: str, sources: Sources | None) -> str:
     return value
 
 
+def model_location(model: str, context: Any = None) -> str:
+    """What registry.get_spec takes for a checked `model`: a registry key or trusted path as is, the name of a
+    base-models folder (untrusted input) as that folder's path."""
+    sources = sources_in(context)
+    if sources is None or model in FINETUNE_BASES:
+        return model
+    return str(resolve_model_folder(model, sources.base_models_dir))
+
+
 def to_paths(params: P, sources: Sources) -> P:
     """Checked parameters with their names turned into the paths a CLI child opens (dataset ids and registry keys
     stay as they are, the CLI resolves those)."""

@@ -4,10 +4,10 @@
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from shared.data import SPLIT_SEED
-from shared.data_files import check_data, check_model, sources_in
+from shared.data_files import check_data, check_model, model_location, sources_in
 from shared.job_states import JobState
 from shared.model_store import NAME_PATTERN, NAME_RULE
 from shared.registry import DEFAULT_LEARNING_RATE, DEFAULT_MODEL, get_spec
@@ -133,6 +133,17 @@ class EventPage(BaseModel):
     state: JobState
 
 
+class JobError(BaseModel):
+    code: str = Field(description="bad_input, oom, model_unavailable, worker_lost, stalled, time_limit, state_lost, "
+                                  "message_lost, redis_unavailable, cancelled, ...")
+    message: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain_text(cls, value: Any) -> Any:
+        return {"code": "failed", "message": value} if isinstance(value, str) else value  # records before the shape
+
+
 class Job(BaseModel):
     """The public job record (docs/contracts.md); the id is the Celery task id."""
 
@@ -148,7 +159,7 @@ class Job(BaseModel):
     queue_position: int | None = Field(None, description="1 = next to run; null unless queued.")
     progress: Progress | None = None
     result: dict[str, Any] | None = None
-    error: str | None = None
+    error: JobError | None = Field(None, description="Why it did not succeed: a short code and a sentence.")
     last_event_id: int = 0
     data: str | None = Field(None, description="The dataset id (or data file name) it trains or scores on.")
     hyperparameters: dict[str, Any] | None = Field(None, description="The values the fine-tune uses, defaults filled.")
@@ -178,7 +189,10 @@ def resolved_hyperparameters(kwargs: dict[str, Any]) -> dict[str, Any] | None:
         params = FinetuneParams.model_validate(kwargs)
     except ValidationError:
         return None
-    spec = get_spec(params.model)
+    try:
+        spec = get_spec(model_location(params.model))
+    except ValueError:  # a base-models folder name where no folder rule applies (the worker describing kwargs)
+        return None
     values = params.hyperparameters.model_dump()
     values["learning_rate"] = values["learning_rate"] or spec.learning_rate or DEFAULT_LEARNING_RATE
     values["max_tokens"] = min(values["max_tokens"], spec.max_tokens)

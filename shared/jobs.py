@@ -184,11 +184,13 @@ def claim(job_id: str, worker: str, lease: str = "") -> Op[bool]:
 
 def _end(
     job_id: str, current: str, state: str, message: str, data: dict[str, Any], *, result: dict[str, Any] | None = None,
-    error: str | None = None, guard: Guard = Guard(),
+    guard: Guard = Guard(),
 ) -> Op[bool]:  # fmt: skip
-    """End the job with its one terminal event: `complete` for succeeded, `error` (data.state) otherwise."""
+    """End the job with its one terminal event: `complete` for succeeded, `error` (data.state) otherwise; a job that
+    did not succeed records its error as {code: data.reason (or the state), message}."""
     event_type = "complete" if state == "succeeded" else "error"
     body = event_body(event_type, message, {**data, "state": state})
+    error = None if state == "succeeded" else {"code": str(data.get("reason") or state), "message": message}
     fields = {"finished_at": now_iso(), "result": result, "error": error}
     return (yield from _transition(job_id, current, state, event=(event_type, body), ended=True, guard=guard, **fields))
 
@@ -203,17 +205,23 @@ def fail(
 ) -> Op[bool]:
     """running -> failed, with `data.reason` a short code (worker_lost, stalled, state_lost, oom, ...)."""
     data = {**(data or {}), "reason": reason}
-    return (yield from _end(job_id, "running", "failed", message, data, error=message, guard=guard))
+    return (yield from _end(job_id, "running", "failed", message, data, guard=guard))
 
 
 def reject(job_id: str, message: str, reason: str, guard: Guard = Guard()) -> Op[bool]:
     """queued -> failed: the job cannot start (bad arguments, the broker refused it, its message was lost)."""
-    return (yield from _end(job_id, "queued", "failed", message, {"reason": reason}, error=message, guard=guard))
+    return (yield from _end(job_id, "queued", "failed", message, {"reason": reason}, guard=guard))
 
 
 def stopped(job_id: str, message: str, guard: Guard = Guard()) -> Op[bool]:
     """running -> cancelled: its worker has stopped the training on request."""
-    return (yield from _end(job_id, "running", "cancelled", message, {}, error="cancelled", guard=guard))
+    return (yield from _end(job_id, "running", "cancelled", message, {}, guard=guard))
+
+
+def error_message(job: dict[str, Any]) -> str:
+    """The message of a job's error ({code, message}; a plain string in records older than that shape)."""
+    error = job.get("error")
+    return str(error.get("message", "")) if isinstance(error, dict) else str(error or "")
 
 
 def get_job(job_id: str) -> Op[dict[str, Any] | None]:
@@ -245,7 +253,7 @@ def cancel(job_id: str) -> Op[dict[str, Any] | None]:
     to publish its model it is too late: nothing is flagged, the job goes on to succeed, and the record returned
     has `publishing: true` (the API answers 409)."""
     yield script(_CANCEL_LUA, (keys.job(job_id), keys.cancel_flag(job_id)), (CANCEL_FLAG_TTL_S,))
-    yield from _end(job_id, "queued", "cancelled", "cancelled before it started", {}, error="cancelled")
+    yield from _end(job_id, "queued", "cancelled", "cancelled before it started", {})
     return (yield from get_job(job_id))
 
 

@@ -64,14 +64,7 @@ def job_suspect(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:suspect"
 
 
-def worker_alive(hostname: str) -> str:
-    """Heartbeat of a worker process (TTL), listed by /api/health."""
-    return f"{PREFIX}:worker:{hostname}"
-
-
-WORKER_ALIVE_PATTERN = f"{PREFIX}:worker:*"
-
 # Sorted set of workers: member = worker hostname (e.g. gpu@box), score = its last heartbeat (unix seconds). Each
 # worker ZADDs itself every few seconds and ZREMs itself on shutdown; /api/health lists the members seen recently,
-# so it reads one key instead of scanning the keyspace for worker_alive keys.
+# so it reads one key instead of scanning the keyspace.
 WORKERS = f"{PREFIX}:workers"

@@ -139,19 +139,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def publish(staged: Path, target: Path) -> bool:
-    """Move a finished folder into place; returns True when it replaced an older model."""
-    replaced = target.exists()
-    if replaced:
-        retired = staged.parent / f"retired-{target.name}-{time.time_ns()}"
-        os.rename(target, retired)
-        os.rename(staged, target)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        os.rename(staged, target)
-    return replaced
-
-
 def write_training_info(folder: Path, info: dict) -> None:
     """training_info.json and the model card rendered from it (README.md, the Hugging Face convention)."""
     from shared.model_card import render

@@ -99,7 +99,7 @@ class LiveStack:
         argv = [str(VENV_BIN / "celery"), "-A", "worker.queue.app", "worker", "-Q", "gpu", "--concurrency", "1",
                 "--prefetch-multiplier", "1", "-E", "-n", node, "--loglevel", "INFO"]  # fmt: skip
         self._spawn(name, argv)
-        wait_until(lambda: node in self.health().get("workers", []), timeout, f"the Celery worker {node} to come online")
+        wait_until(lambda: node in self.health().get("workers", []), timeout, f"the worker {node} to come online")
         return node
 
     def start_api(self, timeout: float = 60.0) -> None:

@@ -1,6 +1,7 @@
 """Jobs, status, models, benchmark results and health endpoints (real Redis, Celery replaced by FakeSender)."""
 
 import json
+import time
 
 from shared import events, jobs, keys
 from shared.redis_ops import run_sync
@@ -131,7 +132,7 @@ def test_health_reports_workers_and_queue(make_client, redis_client):
     assert client.get("/api/health").json() == {
         "status": "degraded", "redis": True, "workers": [], "queue_length": 0, "running": 0,
     }  # fmt: skip
-    redis_client.set(keys.worker_alive("celery@box"), "1", ex=30)
+    redis_client.zadd(keys.WORKERS, {"celery@box": time.time()})  # what a worker's heartbeat writes
     client.post("/api/finetune/jobs", json={"epochs": 1})
     health = client.get("/api/health").json()
     assert health["status"] == "ok" and health["workers"] == ["celery@box"] and health["queue_length"] == 1
@@ -175,3 +176,13 @@ def test_running_job_has_an_estimated_finish(make_client, redis_client):
     run_sync(redis_client, jobs.set_progress(job_id, {"step": 5, "total": 10}))
     job = client.get(f"/api/jobs/{job_id}").json()
     assert job["estimated_finish"] is not None and job["estimated_finish"] >= job["started_at"][:19]
+
+
+def test_cancel_while_the_model_is_being_published_is_refused_truthfully(make_client, redis_client):
+    client = make_client()
+    job_id = client.post("/api/finetune/jobs", json={"epochs": 1}).json()["id"]
+    run_sync(redis_client, jobs.claim(job_id, "w1"))
+    redis_client.hset(keys.job(job_id), "publishing", "true")  # what the worker's publish grant records
+    response = client.post(f"/api/jobs/{job_id}/cancel")
+    assert response.status_code == 409 and "will end succeeded" in response.json()["detail"]
+    assert not redis_client.exists(keys.cancel_flag(job_id))

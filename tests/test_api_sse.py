@@ -162,7 +162,7 @@ def test_catch_up_reads_the_stream_a_page_at_a_time(api_url, redis_client, monke
 
 def test_replay_whose_start_was_trimmed_begins_with_a_gap_event(api_url, redis_client):
     job_id = _job_with_log(redis_client, n=20)  # ids 1-23
-    redis_client.xtrim(keys.event_stream(job_id), minid="0-10", approximate=False)  # as the stream's cap does on a long run
+    redis_client.xtrim(keys.event_stream(job_id), minid="0-10", approximate=False)  # as the cap does on a long run
     url = f"{api_url}/api/jobs/{job_id}/events"
     full = read_sse(url, timeout=30)
     gap = full[0]

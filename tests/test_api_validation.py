@@ -51,7 +51,9 @@ def test_bad_last_event_id_is_422(make_client, value):
     job_id = client.post("/api/finetune/jobs", json={"epochs": 1}).json()["id"]
     response = client.get(f"/api/finetune/jobs/{job_id}/events", headers={"Last-Event-ID": value})
     assert response.status_code == 422 and "0 to 9007199254740991" in response.text
-    assert client.get(f"/api/jobs/{job_id}/events?last_event_id={value}").status_code == 422
+    if value.lstrip("+").isdigit() and int(value) < 2**53:
+        return  # as a query parameter '+5' is the number 5
+    assert client.get(f"/api/jobs/{job_id}/events", params={"last_event_id": value}).status_code == 422
 
 
 def test_unknown_query_parameters_are_refused(make_client):

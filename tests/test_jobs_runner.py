@@ -85,7 +85,8 @@ def test_bad_kwargs_fail_the_job_with_an_error_event(redis_client, kwargs, expec
                     command_for=fake()).state  # fmt: skip
     assert state == "failed"
     job = run_sync(redis_client, jobs.get_job("bad"))
-    assert job["state"] == "failed" and job["source"] == "celery" and expected in job["error"]
+    assert job["state"] == "failed" and job["source"] == "celery" and expected in job["error"]["message"]
+    assert job["error"]["code"] == "bad_input"
     last = _events(redis_client, "bad")[-1]
     assert last["type"] == "error" and last["data"]["reason"] == "bad_input" and expected in last["message"]
 
@@ -103,7 +104,8 @@ def test_crash_without_error_line_reports_exit_code_and_stderr(redis_client):
     run_job(redis_client, "x", "finetune", {"model": "minilm"}, worker="w1",
             command_for=fake("--exit", "1"))  # fmt: skip
     job = run_sync(redis_client, jobs.get_job("x"))
-    assert job["state"] == "failed" and job["error"] == "the run exited with code 1: Traceback: boom"
+    assert job["state"] == "failed"
+    assert job["error"] == {"code": "exit_code", "message": "the run exited with code 1: Traceback: boom"}
     assert [e["type"] for e in _events(redis_client, "x")].count("error") == 1
 
 
@@ -149,7 +151,7 @@ def test_worker_shutdown_fails_the_running_job(redis_client):
 
     state = _run_long_job_while(redis_client, "s", shut_down)
     assert state == "failed"
-    assert "shut down" in run_sync(redis_client, jobs.get_job("s"))["error"]
+    assert "shut down" in run_sync(redis_client, jobs.get_job("s"))["error"]["message"]
 
 
 def test_benchmark_command_line():

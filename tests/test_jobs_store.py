@@ -88,7 +88,7 @@ def test_reaper_fails_running_jobs_without_heartbeat(redis_client):
     _age_suspicion(redis_client, "dead", jobs.REAP_GRACE_S)
     assert run_sync(redis_client, jobs.reap_stale()) == ["dead"]
     dead = run_sync(redis_client, jobs.get_job("dead"))
-    assert dead["state"] == "failed" and "worker w1 stopped" in dead["error"]
+    assert dead["state"] == "failed" and "worker w1 stopped" in dead["error"]["message"]
     last = _events(redis_client, "dead")[-1]
     assert last["type"] == "error" and last["data"] == {"reason": "worker_lost", "state": "failed"}
     assert run_sync(redis_client, jobs.get_job("alive"))["state"] == "running"
@@ -141,7 +141,7 @@ def test_worker_lost_while_publishing_does_not_claim_the_old_model(redis_client)
     run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))
     assert run_sync(redis_client, job_lease.begin_publish("a", "lease-1")) == job_lease.PUBLISH
     assert run_sync(redis_client, jobs.reap_stale(restarted_worker="w1")) == ["a"]
-    assert "may already be the new model" in run_sync(redis_client, jobs.get_job("a"))["error"]
+    assert "may already be the new model" in run_sync(redis_client, jobs.get_job("a"))["error"]["message"]
 
 
 def test_missing_or_partial_records_read_as_none(redis_client):
@@ -198,7 +198,8 @@ def test_a_worker_ends_a_job_whose_record_redis_lost(redis_client):
     guard = jobs.Guard(lease="lease-1", floor=7, restore={**record, "last_event_id": 7})
     assert run_sync(redis_client, jobs.fail("a", "lost", "state_lost", None, guard))
     job = run_sync(redis_client, jobs.get_job("a"))
-    assert job["state"] == "failed" and job["name"] == "m" and job["last_event_id"] == 8 and job["error"] == "lost"
+    assert job["state"] == "failed" and job["name"] == "m" and job["last_event_id"] == 8
+    assert job["error"]["message"] == "lost"
     log = _events(redis_client, "a")
     assert [(e["id"], e["data"]) for e in log] == [(8, {"reason": "state_lost", "state": "failed"})]
     assert [j["id"] for j in run_sync(redis_client, jobs.list_jobs())] == ["a"]
@@ -220,7 +221,7 @@ def test_queued_jobs_without_a_task_message_are_failed(redis_client):
         _age_suspicion(redis_client, job_id, jobs.LOST_MESSAGE_AFTER_S)
     assert run_sync(redis_client, jobs.reap_stale()) == ["orphan"]
     orphan = run_sync(redis_client, jobs.get_job("orphan"))
-    assert orphan["state"] == "failed" and "task message was lost" in orphan["error"]
+    assert orphan["state"] == "failed" and "task message was lost" in orphan["error"]["message"]
     assert _events(redis_client, "orphan")[-1]["data"] == {"reason": "message_lost", "state": "failed"}
     assert {run_sync(redis_client, jobs.get_job(j))["state"] for j in ("listed", "taken")} == {"queued"}
     assert not run_sync(redis_client, jobs.claim("orphan", "w1"))  # a late delivery is skipped

@@ -3,9 +3,11 @@ never (two workers may share the models volume), and a finished run leaves nothi
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from service_helpers import REPO, wait_until
 
@@ -23,7 +25,7 @@ def _start_owner(models_dir):
     """Another process (as another worker's training run would be) that holds a staging folder."""
     process = subprocess.Popen([sys.executable, "-c", OWNER, str(models_dir)], cwd=REPO, stdout=subprocess.PIPE,
                                text=True)  # fmt: skip
-    folder = model_store.Path(process.stdout.readline().strip())
+    folder = Path(process.stdout.readline().strip())
     assert folder.is_dir()
     return process, folder
 
@@ -45,7 +47,7 @@ def test_a_live_runs_folder_stays_and_a_dead_ones_goes(tmp_path):
 
 def test_folders_without_a_lock_go_only_when_provably_dead(tmp_path):
     root = tmp_path / model_store.STAGING
-    host = model_store.socket.gethostname()
+    host = socket.gethostname()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     legacy_dead, legacy_alive = root / f"{host}-{dead.stdout.strip()}-m", root / f"{host}-{os.getpid()}-m"
     foreign, retired = root / "other-box-12345-m", root / "retired-avocet-m-1"
@@ -85,17 +87,15 @@ def test_the_worker_cleans_dead_runs_at_start(tmp_path, monkeypatch, redis_clien
     process.send_signal(signal.SIGKILL)
     process.wait(10)
     monkeypatch.setattr(signals, "_client", lambda: redis_client)
-    monkeypatch.setattr(signals, "get_settings", lambda: model_store_settings(tmp_path))
+    monkeypatch.setattr(signals, "get_settings", lambda: type("Settings", (), {"models_dir": tmp_path})())
     monkeypatch.setattr(signals.threading, "Thread", _NoThread)
     signals.reap_and_beat(sender=type("Worker", (), {"hostname": "w@test"})())
     wait_until(lambda: not folder.exists(), 5, "the dead run's folder to go")
 
 
-def model_store_settings(models_dir):
-    return type("Settings", (), {"models_dir": models_dir})()
-
-
 class _NoThread:
+    """The worker's heartbeat thread, not started here."""
+
     def __init__(self, *args, **kwargs):
         pass
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from shared.model_store import BadNameError, check_name, publish
+from shared.model_store import BadNameError, check_name
 from worker.training.weighted_trainer import WeightedTrainer, class_weights
 
 
@@ -46,14 +46,3 @@ def test_model_names_cannot_escape_the_models_folder():
         with pytest.raises(BadNameError):
             check_name(bad)
     assert check_name("minilm_v2-1") == "minilm_v2-1"
-
-
-def test_publish_replaces_an_existing_model_atomically(tmp_path):
-    target, staged = tmp_path / "avocet-x", tmp_path / ".staging" / "new"
-    target.mkdir()
-    (target / "old").write_text("old")
-    staged.mkdir(parents=True)
-    (staged / "new").write_text("new")
-    assert publish(staged, target) is True
-    assert [p.name for p in target.iterdir()] == ["new"]
-    assert [p.name for p in (tmp_path / ".staging").iterdir()] == []

@@ -28,7 +28,7 @@ EVENTS_RESPONSES = {
     200: {"content": {"text/event-stream": {}}, "description": "SSE: id + JSON event"},
     204: {"description": "Nothing after Last-Event-ID: the job has ended"},
 }
-CANCEL_RESPONSES = {**NOT_FOUND, 409: {"description": "The job has already ended"}}
+CANCEL_RESPONSES = {**NOT_FOUND, 409: {"description": "The job has already ended, or is publishing its model"}}
 
 
 async def _job_or_404(redis, job_id: str) -> dict:
@@ -84,6 +84,11 @@ async def cancel_job(job_id: str, redis: RedisDep, sender: SenderDep) -> dict:
     if job["state"] in TERMINAL_STATES:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"job {job_id} has already ended ({job['state']})")
     job = await run_async(redis, jobs.cancel(job_id))
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no job {job_id!r}: its record is gone")
+    if job.get("publishing") and job["state"] == "running":
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"too late to cancel job {job_id}: its model is being "
+                                                             "published, and the job will end succeeded")  # fmt: skip
     if job["state"] == "cancelled":
         try:
             await anyio.to_thread.run_sync(sender.revoke, job_id)

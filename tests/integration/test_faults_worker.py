@@ -180,7 +180,7 @@ def test_a_worker_paused_past_its_heartbeat_is_fenced(stack):
         reaped = stack.wait_state(paused, {"failed", "succeeded", "cancelled"}, jobs.HEARTBEAT_TTL_S + 90)
     finally:
         pool.send_signal(signal.SIGCONT)
-    assert reaped["state"] == "failed" and "stopped while the job was running" in reaped["error"]
+    assert reaped["state"] == "failed" and "stopped while the job was running" in reaped["error"]["message"]
     terminal = stack.events(paused)[-1]
     wait_until(lambda: not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, 30, "the child to be killed")
     follow_up = stack.call(model="minilm", epochs=1, name="after-pause")
@@ -212,7 +212,7 @@ def test_redis_losing_its_data_ends_the_run_state_lost(stack):
     seen = max(e["id"] for e in stack.events(job_id))
     stack.client().flushall()
     ended = stack.wait_state(job_id, {"failed"}, 60)
-    assert "Redis lost this job's record" in ended["error"]
+    assert "Redis lost this job's record" in ended["error"]["message"]
     log = stack.events(job_id)
     assert len(log) == 1 and log[0]["id"] > seen and log[0]["data"]["reason"] == "state_lost"
     wait_until(lambda: not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, 30, "the child to be killed")

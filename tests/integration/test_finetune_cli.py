@@ -133,9 +133,11 @@ def test_a_run_killed_mid_training_leaves_the_previous_model_intact(trained):
     assert [p.parent.name for p in models_dir.glob("*/training_info.json")] == ["avocet-minilm"]
 
 
-def test_a_rerun_replaces_the_model_with_a_warning_and_cleans_killed_staging(trained):
+def test_a_rerun_publishes_a_new_version_and_cleans_killed_staging(trained):
     models_dir, _ = trained
     result = finetune(models_dir, "--epochs", "1", "--data", str(EXAMPLE))
     assert result.returncode == 0, result.stderr[-2000:]
-    assert any(e["type"] == "warning" and "replaced the previous model" in e["message"] for e in events(result.stdout))
+    done = events(result.stdout)[-1]
+    assert done["type"] == "complete" and done["version"] == 2  # the first run's model is version 1, kept
+    assert any(e["type"] == "log" and "published version 2" in e["message"] for e in events(result.stdout))
     assert list((models_dir / ".staging").iterdir()) == []  # the SIGKILLed run's folder is gone too

@@ -26,7 +26,8 @@ def _job(stack, job_id):
 def test_bad_kwargs_fail_the_job_and_the_worker_stays_up(live_stack):
     job_id = _celery_call(live_stack, {"model": "no-such-model", "epochs": 50})
     job = wait_until(lambda: (j := _job(live_stack, job_id)) and j["state"] == "failed" and j, 60, "the job to fail")
-    assert job["source"] == "celery" and "no-such-model" in job["error"] and "epochs" in job["error"]
+    assert job["source"] == "celery" and job["error"]["code"] == "bad_input"
+    assert "no-such-model" in job["error"]["message"] and "epochs" in job["error"]["message"]
     events = read_sse(f"{live_stack.base_url}/api/finetune/jobs/{job_id}/events")
     assert events[-1]["type"] == "error" and events[-1]["data"]["reason"] == "bad_input"
     assert live_stack.health()["workers"]

@@ -29,7 +29,7 @@ def test_kill_9_of_the_worker_fails_the_job(live_stack):
             lambda: (j := httpx.get(f"{base}/api/finetune/jobs/{job['id']}").json())["state"] != "running" and j,
             60, "the reaper to end the job",
         )  # fmt: skip
-        assert failed["state"] == "failed" and "stopped while the job was running" in failed["error"]
+        assert failed["state"] == "failed" and "stopped while the job was running" in failed["error"]["message"]
         events = read_sse(f"{base}/api/finetune/jobs/{job['id']}/events")
         assert events[-1]["type"] == "error" and events[-1]["data"]["reason"] == "worker_lost"
         assert not (live_stack.models_dir / "avocet-svc-crash").exists()

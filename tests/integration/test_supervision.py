@@ -58,7 +58,7 @@ def test_a_killed_worker_is_restarted_fails_its_job_and_takes_the_next(served):
     _restarted(served, "worker", worker.pid)
     assert re.search(r"worker exited \(signal SIGKILL\) after \d+s; restarting it in 1s", served.log_text())
     lost = wait_job(served.base_url, job["id"], {"failed", "succeeded", "cancelled"}, 60)
-    assert lost["state"] == "failed" and "stopped while the job was running" in lost["error"]
+    assert lost["state"] == "failed" and "stopped while the job was running" in lost["error"]["message"]
     served.wait_ready()
     follow_up = submit_finetune(served.base_url, epochs=1, name="sup-worker")
     assert wait_job(served.base_url, follow_up["id"], {"succeeded", "failed"}, 300)["state"] == "succeeded"
@@ -77,4 +77,4 @@ def test_ctrl_c_stops_everything_in_order(served):
     client = redis.Redis.from_url(served.env["AVOCET_REDIS_URL"], decode_responses=True)
     record = run_sync(client, jobs.get_job(job["id"]))
     client.close()
-    assert record["state"] == "failed" and "shut down" in record["error"]  # stopped, not waited for
+    assert record["state"] == "failed" and "shut down" in record["error"]["message"]  # stopped, not waited for

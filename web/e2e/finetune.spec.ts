@@ -152,7 +152,7 @@ test('try it: one email, then several pasted at once', async ({ page }) => {
   await expect(page.getByTestId('predicted-label')).not.toBeEmpty()
   await expect(page.getByTestId('top-label')).toHaveCount(3)
   await page.getByTestId('mode-many').click()
-  await page.getByLabel('Emails').fill('Your offer\nWe are delighted to offer you the role.\n---\nWeekly digest\nTen stories you missed this week.')
+  await page.getByLabel('Pasted emails').fill('Your offer\nWe are delighted to offer you the role.\n---\nWeekly digest\nTen stories you missed this week.')
   await page.getByTestId('predict').click()
   await expect(page.getByTestId('prediction')).toHaveCount(2)
   await expect(page.getByTestId('predict-error')).toHaveCount(0)

@@ -26,14 +26,18 @@ export async function expectAccessible(page: Page, what: string) {
 export async function expectKeyboardReachable(page: Page, what: string) {
   const count = await page.evaluate(() => {
     const sel = 'a[href], button, input, select, textarea, summary, [tabindex="0"]'
-    const shown = [...document.querySelectorAll<HTMLElement>(sel)].filter((el) =>
-      !el.matches(':disabled, [tabindex="-1"]') && el.getClientRects().length > 0 && !el.closest('[inert], dialog:not([open])'))
+    const folded = (el: HTMLElement) => { // inside a closed <details>, other than its own summary
+      const details = el.closest('details:not([open])')
+      return !!details && el.closest('summary')?.parentElement !== details
+    }
+    const shown = [...document.querySelectorAll<HTMLElement>(sel)].filter((el) => !el.matches(':disabled, [tabindex="-1"]')
+      && el.checkVisibility() && !folded(el) && !el.closest('[inert], dialog:not([open])'))
     document.querySelectorAll('[data-kb]').forEach((el) => el.removeAttribute('data-kb'))
     shown.forEach((el, i) => el.setAttribute('data-kb', String(i)))
-    ;(document.activeElement as HTMLElement | null)?.blur()
+    shown[0]?.focus() // Tab from the top of the page (the skip link), wherever focus was before
     return shown.length
   })
-  const reached = new Set<string>()
+  const reached = new Set<string>(count ? ['0'] : [])
   const unringed: string[] = []
   for (let i = 0; i < count + 5 && reached.size < count; i++) {
     await page.keyboard.press('Tab')
@@ -71,6 +75,6 @@ export async function shoot(page: Page, name: string) {
 /** The full check of a page in its current state. */
 export async function checkPage(page: Page, name: string) {
   await expectAccessible(page, name)
-  await expectKeyboardReachable(page, name)
   await shoot(page, name)
+  await expectKeyboardReachable(page, name)
 }

@@ -48,7 +48,7 @@ export interface DatasetDetail extends Omit<Schemas['DatasetDetail'], 'dropped' 
 export interface TrainingInfo {
   labels?: string[]
   per_class_f1?: Record<string, number>
-  confusion_matrix?: number[][]
+  confusion_matrix?: number[][] | { labels: string[]; matrix: number[][] }
   hyperparameters?: Record<string, unknown>
   [key: string]: unknown
 }

@@ -82,7 +82,7 @@ def run_job(
         job = run_sync(redis, jobs.get_job(job_id)) or {}
         log.warning("job %s is %s, not queued: not starting it (cancelled, or delivered twice)", job_id,
                     job.get("state"))  # fmt: skip
-        return Outcome(str(job.get("state")), job.get("error") or "")
+        return Outcome(str(job.get("state")), jobs.error_message(job))
     record = _record_as_claimed(redis, job_id, kind, kwargs, worker)
     run = _JobRun(JobLink(redis, job_id, lease, record), limits or Limits.from_settings())
     try:
@@ -221,4 +221,4 @@ class _JobRun:
             job = run_sync(self.link.redis, jobs.get_job(self.link.job_id)) or {}
         except Exception:
             job = {}
-        return Outcome(str(job.get("state") or fallback), job.get("error") or note)
+        return Outcome(str(job.get("state") or fallback), jobs.error_message(job) or note)

@@ -28,7 +28,6 @@ from worker.queue.connections import redis_client as _client
 
 log = logging.getLogger(__name__)
 
-WORKER_HEARTBEAT_TTL_S = 30
 _WORKER_HEARTBEAT_EVERY_S = 10
 _stop_heartbeat = threading.Event()
 
@@ -69,7 +68,6 @@ def reap_and_beat(sender=None, **_):
 def _beat(hostname: str) -> None:
     while not _stop_heartbeat.is_set():
         try:
-            _client().set(keys.worker_alive(hostname), "1", ex=WORKER_HEARTBEAT_TTL_S)
             _client().zadd(keys.WORKERS, {hostname: time.time()})
         except Exception as exc:  # Redis is away: health shows the worker offline until it is back
             log.warning("worker heartbeat to Redis failed (%s); retrying", exc)
@@ -81,7 +79,6 @@ def stop_running_jobs(sender=None, **_):
     _stop_heartbeat.set()
     try:
         stopping = run_sync(_client(), jobs.request_shutdown(str(sender)))
-        _client().delete(keys.worker_alive(str(sender)))
         _client().zrem(keys.WORKERS, str(sender))
     except Exception:
         log.exception("could not ask running jobs to stop")

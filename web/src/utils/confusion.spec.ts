@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { heatColor, isConfusion, matrixMax, normalizeRows } from './confusion'
+import { heatColor, isConfusion, matrixMax, normalizeRows, readConfusion } from './confusion'
 
 const contrast = (bg: string, fg: string) => {
   const lum = (rgb: number[]) => {
@@ -27,6 +27,14 @@ describe('confusion matrix', () => {
     expect(isConfusion(['a', 'b'], [[1, 0]])).toBe(false)
     expect(isConfusion(['a', 'b'], [[1, 0], [0, 'x']])).toBe(false)
     expect(isConfusion(undefined, [])).toBe(false)
+  })
+
+  it('reads training_info\'s matrix as rows in `labels` order or as {labels, matrix}', () => {
+    const want = { labels: ['a', 'b'], matrix: [[1, 0], [2, 3]] }
+    expect(readConfusion({ labels: ['a', 'b'], confusion_matrix: [[1, 0], [2, 3]] })).toEqual(want)
+    expect(readConfusion({ labels: ['x'], confusion_matrix: want })).toEqual(want)
+    expect(readConfusion({ labels: ['a'], confusion_matrix: [[1, 0], [2, 3]] })).toBeNull()
+    expect(readConfusion({})).toBeNull()
   })
 
   it('keeps the text readable (4.5:1 or more) on every shade', () => {

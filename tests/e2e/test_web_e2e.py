@@ -1,7 +1,8 @@
 """The web view end to end: Playwright in Debian's headless Chromium against the real stack (Redis, a Celery
 worker, the API serving web/dist), training the packaged MiniLM for one epoch on the example data.
 
-web/e2e/finetune.spec.ts, in order: the sign-in prompt (the session route faked: the live stack has no token); uploads
+web/e2e/finetune.spec.ts, in order: signing in on a second API that has a token (a wrong token, the right one, a lost
+session mid-use, signing out); uploads
 (a refused file's line-numbered errors, then the example file's rows, label chart, drops and preview); a fine-tune
 from the form with an Advanced value, its curves growing live and rebuilt after a reload mid-run; the model page
 (versions, per-class F1, confusion matrix, card); predicting one email and a pasted batch; a second run of the same
@@ -12,11 +13,13 @@ a no-sideways-scroll check at 390 px and screenshots at 1440 and 390 px: test-ar
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from service_helpers import new_live_stack
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
@@ -63,7 +66,20 @@ def web_dist() -> Path:
     return WEB / "dist"
 
 
-def test_finetune_from_the_browser(web_dist, live_stack):
+@pytest.fixture(scope="module")
+def token_api(tmp_path_factory):
+    """An API with AVOCET_API_TOKEN set, on its own Redis (no worker: the sign-in test signs in, reads, signs out)."""
+    token = f"e2e-{secrets.token_urlsafe(24)}"
+    stack, server = new_live_stack(tmp_path_factory.mktemp("token-api"), api_token=token)
+    try:
+        stack.start_api()
+        yield stack.base_url, token
+    finally:
+        stack.stop_all()
+        server.stop()
+
+
+def test_finetune_from_the_browser(web_dist, live_stack, token_api):
     if not CHROMIUM.exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -72,6 +88,7 @@ def test_finetune_from_the_browser(web_dist, live_stack):
     env = {
         **os.environ, "CI": "true", "NO_COLOR": "1", "CHROMIUM_PATH": str(CHROMIUM),
         "AVOCET_E2E_BASE_URL": live_stack.base_url, "AVOCET_E2E_ARTIFACTS": str(ARTIFACTS),
+        "AVOCET_E2E_TOKEN_URL": token_api[0], "AVOCET_E2E_TOKEN": token_api[1],
     }  # fmt: skip
     proc = _run([_npm(), "run", "test:e2e"], timeout=1400, env=env)
     output = proc.stdout + proc.stderr

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ValidationError
 
 from shared import events, job_lease, jobs
+from shared.data_files import SourceError, Sources, to_paths, untrusted_context
 from shared.job_schema import PARAMS, child_args, explain
 from shared.redis_ops import run_sync
 from shared.settings import get_settings
@@ -64,6 +65,14 @@ def build_command(kind: str, params: BaseModel) -> list[str]:
     return [sys.executable, "-m", CLI_MODULES[kind], *child_args(params), "--json", *extra]
 
 
+def task_params(kind: str, kwargs: dict[str, Any]) -> BaseModel:
+    """Task kwargs come from the queue, so they get the API's rule (names, never server paths), then the names
+    become the paths the CLI child opens (dataset ids and registry keys stay as they are)."""
+    settings = get_settings()
+    params = PARAMS[kind].model_validate(kwargs, context=untrusted_context(settings))
+    return to_paths(params, Sources.of(settings))
+
+
 def run_job(
     redis: Any, job_id: str, kind: str, kwargs: dict[str, Any], *, worker: str, command_for: CommandFor = build_command,
     limits: Limits | None = None,
@@ -71,9 +80,9 @@ def run_job(
     """Run the job if it is still queued."""
     run_sync(redis, jobs.create_job(job_id, kind, kwargs, "celery"))  # no-op when the API or publish hook made it
     try:
-        params = PARAMS[kind].model_validate(kwargs)
-    except ValidationError as exc:
-        message = f"bad task arguments ({explain(exc)})"
+        params = task_params(kind, kwargs)
+    except (ValidationError, SourceError) as exc:
+        message = f"bad task arguments ({explain(exc) if isinstance(exc, ValidationError) else exc})"
         log.warning("job %s rejected: %s", job_id, message)
         run_sync(redis, jobs.reject(job_id, message, "bad_input"))
         return Outcome("failed", message)

@@ -633,8 +633,8 @@ export interface components {
             data?: string | null;
             /** Epochs */
             epochs?: number | null;
-            /** Error */
-            error?: string | null;
+            /** @description Why it did not succeed: a short code and a sentence. */
+            error?: components["schemas"]["JobError"] | null;
             /**
              * Estimated Finish
              * @description While running: when it should end, from its pace so far.
@@ -691,6 +691,16 @@ export interface components {
             state: "queued" | "running" | "succeeded" | "failed" | "cancelled";
             /** Submitted At */
             submitted_at: string;
+        };
+        /** JobError */
+        JobError: {
+            /**
+             * Code
+             * @description bad_input, oom, model_unavailable, worker_lost, stalled, time_limit, state_lost, message_lost, redis_unavailable, cancelled, ...
+             */
+            code: string;
+            /** Message */
+            message: string;
         };
         /** ModelDetail */
         ModelDetail: {
@@ -1266,7 +1276,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The job has already ended */
+            /** @description The job has already ended, or is publishing its model */
             409: {
                 headers: {
                     [name: string]: unknown;

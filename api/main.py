@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from api.deps import StrictQueryDep, TokenDep
 from api.fanout import EventHub
-from api.routes import base_models, benchmark, datasets, finetune, health, jobs, models, session, web
+from api.routes import base_models, benchmark, datasets, finetune, health, jobs, models, predict, session, web
 from api.security import TOKEN_HINT, RequestGuard
 from api.task_sender import TaskSender
 from shared import jobs as job_store
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, *, sender=None, web_dist: Path 
     for router in (health.router, session.router):  # open: a load balancer's probe, and signing in
         app.include_router(router, dependencies=[StrictQueryDep])
     # Closed by default: every other API router needs the token when one is set, reads included.
-    routers = (base_models.router, models.router, datasets.router, finetune.router, benchmark.router,
+    routers = (base_models.router, models.router, predict.router, datasets.router, finetune.router, benchmark.router,
                jobs.router, jobs.seed_router)  # fmt: skip
     for router in routers:
         app.include_router(router, dependencies=[StrictQueryDep, TokenDep])

@@ -10,7 +10,11 @@ small LRU of loaded models, and the bounded queue the work goes through.
   Retry-After) at once, so a burst never piles up. predict_concurrency batches compute at once, each in a pool thread
   with its share of the CPU's cores; requests for one model that wait while it computes go together as the next batch
   (up to MAX_BATCH_EMAILS), which is what makes many small requests cheap. A request alone is one
-  FineTunedAdapter.logits call, so its labels are exactly classify_batch's.
+  FineTunedAdapter.logits call, so its labels are exactly classify_batch's; batched with others they are
+  classify_batch's for the combined list (bf16 rounding may then flip a near-tie, as it may between classify and
+  classify_batch).
+- The first load still holds the GIL for about 0.2 s while torch's libraries load (perf/predict.py prints the
+  slowest /api/health answer during it).
 - Models published before versions existed (models/avocet-<name> a plain folder) are served as version 1, read
   only: the API may mount the models volume read-only, so nothing here writes.
 """
@@ -131,8 +135,10 @@ class Predictor:
         self.limit = settings.predict_concurrency + settings.predict_queue
         self.in_flight, self._running, self._waiting = 0, 0, []
         self._mean_s = 0.1  # recent seconds per request, for Retry-After
-        threads = max(1, (os.cpu_count() or 1) // self.concurrency)
-        self._pool = ThreadPoolExecutor(self.concurrency, "avocet-predict", initializer=_share_cores, initargs=(threads,))
+        threads = max(1, _cores() // self.concurrency)
+        self._pool = ThreadPoolExecutor(
+            self.concurrency, thread_name_prefix="avocet-predict", initializer=_share_cores, initargs=(threads,)
+        )
         weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
         self._cache: OrderedDict[tuple[str, int], tuple[tuple[int, int], Any]] = OrderedDict()
         self._loading: dict[tuple[str, int, tuple[int, int]], asyncio.Future] = {}
@@ -177,14 +183,15 @@ class Predictor:
 
     def _finished(self, batch: list[Job], done: asyncio.Future) -> None:
         self._running -= 1
-        error = done.exception() if not done.cancelled() else asyncio.CancelledError()
         for index, job in enumerate(batch):
-            if job.future.done():
+            if job.future.done():  # its caller went away
                 continue
-            if error is None:
-                job.future.set_result(done.result()[index])
+            if done.cancelled():  # the pool shut down
+                job.future.cancel()
+            elif done.exception() is not None:
+                job.future.set_exception(done.exception())
             else:
-                job.future.set_exception(error)
+                job.future.set_result(done.result()[index])
         self._dispatch()
 
     async def _adapter(self, ref: ModelRef):
@@ -220,9 +227,15 @@ class Predictor:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _cores() -> int:
+    """The cores this process may run on (its affinity, e.g. a container's cpuset), else the machine's."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _share_cores(threads: int) -> None:
-    """Pool thread start: give torch this thread's share of the cores, so concurrent batches do not oversubscribe them
-    (the answers do not depend on it). torch is imported here, in the thread, when the first predict needs it."""
+    """Pool thread start: give torch this thread's share of the cores, so concurrent batches and the event loop do not
+    oversubscribe them: on a busy 2-core box a 2-thread OpenMP team ran 3-10x slower than one thread per batch. The
+    answers do not depend on it (bitwise). torch is imported here, in the thread, when the first predict needs it."""
     import torch
 
     torch.set_num_threads(threads)

@@ -212,8 +212,9 @@ def burst(s: Stack, run: int, count: int = 50) -> Outcome:
     with ThreadPoolExecutor(10) as pool:
         answers = list(pool.map(lambda _: s.request("POST", "/api/finetune/jobs", json=body), range(count)))
     accepted = [a.json()["id"] for a in answers if a is not None and a.status_code == 202]
-    listed = {j["id"]: j for j in s.request("GET", "/api/jobs?limit=100").json() if j["id"] in accepted}
-    positions = sorted(j["queue_position"] for j in listed.values() if j["state"] == "queued")
+    everything = s.request("GET", "/api/jobs?limit=100").json()
+    positions = sorted(j["queue_position"] for j in everything if j["state"] == "queued")  # all waiting jobs
+    listed = {j["id"]: j for j in everything if j["id"] in accepted}
     order = sorted(accepted, key=lambda i: listed[i]["submitted_at"])
     keep = {order[-1]} | {i for i, j in listed.items() if j["state"] != "queued"}
     for job_id in set(accepted) - keep:
@@ -223,8 +224,10 @@ def burst(s: Stack, run: int, count: int = 50) -> Outcome:
     problems = [f"{count - len(accepted)} not accepted"] if len(accepted) < count else []
     problems += [f"queue positions {positions[:5]}..."] if positions != list(range(1, len(positions) + 1)) else []
     problems += [f"{len(wrong)} ended wrong"] if wrong else []
-    return Outcome(not problems, any(f is None for f in finals.values()), 0, s.counters.snapshot() - errors_before,
-                   s.model_readable(), "; ".join(problems) or f"{len(accepted)} accepted, {len(keep)} ran")  # fmt: skip
+    errors = s.counters.since(errors_before)
+    problems += [f"5xx: {', '.join(sorted(set(errors)))}"] if errors else []
+    return Outcome(not problems, any(f is None for f in finals.values()), 0, len(errors), s.model_readable(),
+                   "; ".join(problems) or f"{len(accepted)} accepted, {len(keep)} ran")
 
 
 def sse_crowd(s: Stack, run: int, clients: int = 100) -> Outcome:
@@ -240,7 +243,8 @@ def sse_crowd(s: Stack, run: int, clients: int = 100) -> Outcome:
     repeats = sum(len(ids) - len(set(ids)) for ids, _, _ in results)
     unfinished = sum(not done for _, done, _ in results)
     right = final is not None and final["state"] == "succeeded" and not unfinished and not repeats and not lost
-    note = f"{sum(c for _, _, c in results)} connections, {unfinished} unfinished, {repeats} repeats"
+    note = (f"{final and final['state']}; {sum(c for _, _, c in results)} connections, {unfinished} unfinished, "
+            f"{repeats} repeats")  # fmt: skip
     return Outcome(right, final is None or unfinished > 0, lost, s.counters.snapshot() - errors_before,
                    s.model_readable(), note)  # fmt: skip
 
@@ -316,7 +320,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs of each scenario (default 3)")
     parser.add_argument("--only", default="", help=f"comma-separated scenarios: {','.join(SCENARIOS)}")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--stall-timeout", type=float, default=10.0, help="AVOCET_STALL_TIMEOUT_S of the worker")
+    parser.add_argument("--stall-timeout", type=float, default=20.0,
+                        help="AVOCET_STALL_TIMEOUT_S of the worker (below ~20 s a busy 2-core box stalls healthy runs)")
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
     args = parser.parse_args()
     chosen = [k.strip() for k in args.only.split(",") if k.strip()] or list(SCENARIOS)

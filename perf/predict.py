@@ -20,9 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -33,17 +35,7 @@ from shared.redis_server import free_port, start_redis  # noqa: E402
 
 NAME = "perf"
 DEV_DATA = ROOT.parent / "shared/data/email_dev.jsonl"
-
-
-def app():
-    """uvicorn --factory perf.predict:app: the real app, with the predict router until api/main.py includes it."""
-    from api.main import create_app
-    from api.routes import predict
-
-    application = create_app()
-    if not any(getattr(route, "path", "") == "/api/models/{name}/predict" for route in application.routes):
-        application.include_router(predict.router)
-    return application
+SERVER_PID = [0]  # the API process, for its CPU time
 
 
 def train(data: Path, tmp: Path) -> Path:
@@ -76,8 +68,8 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
 
 def start_api(models_dir: Path, redis_url: str, port: int, settings: dict[str, str]) -> subprocess.Popen:
     env = _env({"AVOCET_MODELS_DIR": str(models_dir), "AVOCET_REDIS_URL": redis_url, **settings})
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "perf.predict:app", "--host", "127.0.0.1", "--port", str(port),
-           "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1",
+           "--port", str(port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
     server = subprocess.Popen(cmd, cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -101,13 +93,16 @@ class Load:
     def __init__(self) -> None:
         self.latencies: list[float] = []
         self.emails, self.seconds, self.refused = 0, 0.0, 0
+        self.cpu = {"server": 0.0, "clients": 0.0}  # CPU seconds used meanwhile
         self.labels: dict[int, str] = {}
 
     def line(self, title: str, pipeline_rate: float) -> str:
         rate = self.emails / self.seconds
+        cores = ", ".join(f"{who} {used / self.seconds:.2f}" for who, used in self.cpu.items())
+        p50, p99 = (1000 * percentile(self.latencies, q) for q in (0.5, 0.99))
         return (f"{title}: {len(self.latencies) / self.seconds:.1f} req/s, {rate:.1f} emails/s "
-                f"({rate / pipeline_rate:.2f}x the pipeline), p50 {1000 * percentile(self.latencies, 0.5):.0f} ms, "
-                f"p99 {1000 * percentile(self.latencies, 0.99):.0f} ms, 503s: {self.refused}")  # fmt: skip
+                f"({rate / pipeline_rate:.2f}x the pipeline), p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
+                f"503s: {self.refused}; cores used: {cores}")  # fmt: skip
 
 
 async def drive(client: httpx.AsyncClient, rows: list[dict], first: int, size: int, clients: int, requests: int,
@@ -130,9 +125,12 @@ async def drive(client: httpx.AsyncClient, rows: list[dict], first: int, size: i
                 load.labels[(start + offset) % len(rows)] = prediction["label"]
             load.emails += size
 
-    started = time.perf_counter()
+    server, clients_cpu = psutil.Process(SERVER_PID[0]), psutil.Process()
+    before = sum(server.cpu_times()[:2]), sum(clients_cpu.cpu_times()[:2]), time.perf_counter()
     await asyncio.gather(*(one_client(i) for i in range(clients)))
-    load.seconds += time.perf_counter() - started
+    load.seconds += time.perf_counter() - before[2]
+    load.cpu["server"] += sum(server.cpu_times()[:2]) - before[0]
+    load.cpu["clients"] += sum(clients_cpu.cpu_times()[:2]) - before[1]
 
 
 async def first_predict(client: httpx.AsyncClient, rows: list[dict]) -> tuple[float, float]:
@@ -150,50 +148,75 @@ async def first_predict(client: httpx.AsyncClient, rows: list[dict]) -> tuple[fl
     return time.perf_counter() - sent, slowest
 
 
-def pipeline_runner(model: Path):
-    from transformers import pipeline
+class Pipeline:
+    """The baseline: a transformers pipeline called once per email, in a thread of its own, timed with torch's default
+    threads and with one thread (on a busy 2-core box a 2-thread OpenMP team can run 5-10x slower than one thread;
+    the faster of the two is the reference, so a slowed baseline cannot flatter the API)."""
 
-    from shared.data import model_text
-    from shared.model_store import read_training_info
+    def __init__(self, model: Path):
+        self.thread = ThreadPoolExecutor(1)
+        self.run = self.thread.submit(self._load, model).result()
+        self.default_threads = self.thread.submit(lambda: __import__("torch").get_num_threads()).result()
+        self.seconds = {self.default_threads: 0.0, 1: 0.0}
+        self.emails = dict.fromkeys(self.seconds, 0)
+        self.labels: dict[int, str] = {}
 
-    max_length = int(read_training_info(model).get("hyperparameters", {}).get("max_length", 128))
-    classifier = pipeline("text-classification", model=str(model), device="cpu")
+    @staticmethod
+    def _load(model: Path):
+        from transformers import pipeline
 
-    def run(batch: list[dict]) -> list[str]:
-        return [classifier(model_text(r["subject"], r["body"]), truncation=True, max_length=max_length)[0]["label"]
-                for r in batch]  # fmt: skip
+        from shared.data import model_text
+        from shared.model_store import read_training_info
 
-    return run
+        max_length = int(read_training_info(model).get("hyperparameters", {}).get("max_length", 128))
+        classifier = pipeline("text-classification", model=str(model), device="cpu")
+        return lambda r: classifier(model_text(r["subject"], r["body"]), truncation=True, max_length=max_length)
+
+    def time(self, rows: list[dict], first: int, count: int) -> None:
+        for threads in self.seconds:
+            self.thread.submit(self._timed, rows, first, count, threads).result()
+
+    def _timed(self, rows: list[dict], first: int, count: int, threads: int) -> None:
+        import torch
+
+        torch.set_num_threads(threads)
+        started = time.perf_counter()
+        for i in range(first, first + count):
+            self.labels[i % len(rows)] = self.run(rows[i % len(rows)])[0]["label"]
+        self.seconds[threads] += time.perf_counter() - started
+        self.emails[threads] += count
+
+    def rate(self) -> float:
+        rates = {threads: self.emails[threads] / self.seconds[threads] for threads in self.seconds}
+        for threads, rate in rates.items():
+            print(f"pipeline, one call per email, torch threads {threads}: {rate:.1f} emails/s "
+                  f"({self.emails[threads]} emails)")  # fmt: skip
+        self.thread.shutdown()
+        return max(rates.values())
 
 
 async def measure(base_url: str, rows: list[dict], model: Path, args) -> None:
-    per_email = pipeline_runner(model)
+    baseline = Pipeline(model)
     limits = httpx.Limits(max_connections=args.clients + 2, max_keepalive_connections=args.clients + 2)
     async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
         load_s, health_s = await first_predict(client, rows)
         print(f"first predict (loads the model): {load_s:.2f} s; slowest GET /api/health meanwhile: "
               f"{1000 * health_s:.0f} ms")  # fmt: skip
         await drive(client, rows, 0, 4, args.clients, 2, Load())  # warm-up
-        per_email(rows[:4])
+        baseline.time(rows, 0, 2)
         single, batched, alone = Load(), Load(), Load()
-        pipeline_labels, pipeline_emails, pipeline_s = {}, 0, 0.0
-        for round_ in range(args.rounds):
+        for round_ in range(args.rounds):  # alternating, so a busy neighbour slows both sides alike
             first = round_ * args.pipeline_emails
-            started = time.perf_counter()
-            for offset, label in enumerate(per_email([rows[(first + i) % len(rows)] for i in range(args.pipeline_emails)])):
-                pipeline_labels[(first + offset) % len(rows)] = label
-            pipeline_s += time.perf_counter() - started
-            pipeline_emails += args.pipeline_emails
+            baseline.time(rows, first, args.pipeline_emails)
             await drive(client, rows, first, 1, args.clients, 8, single)
             await drive(client, rows, first, 32, args.clients, 1, batched)
             await drive(client, rows, first, 1, 1, 8, alone)
-    rate = pipeline_emails / pipeline_s
-    print(f"pipeline, one call per email: {rate:.1f} emails/s ({pipeline_emails} emails)")
+    rate = baseline.rate()
     print(single.line(f"API, {args.clients} clients x 1 email", rate))
     print(batched.line(f"API, {args.clients} clients x 32 emails", rate))
     print(alone.line("API, 1 client x 1 email", rate))
-    common = [i for i in pipeline_labels if i in single.labels]
-    agree = sum(pipeline_labels[i] == single.labels[i] for i in common) / max(1, len(common))
+    common = [i for i in baseline.labels if i in single.labels]
+    agree = sum(baseline.labels[i] == single.labels[i] for i in common) / max(1, len(common))
     print(f"same label as the pipeline (fp32) on {agree:.1%} of {len(common)} emails")
 
 
@@ -209,7 +232,8 @@ def hardware() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEV_DATA if DEV_DATA.is_file() else ROOT / "data/email_score.jsonl.example")
+    example = ROOT / "data/email_score.jsonl.example"
+    parser.add_argument("--data", type=Path, default=DEV_DATA if DEV_DATA.is_file() else example)
     parser.add_argument("--model-dir", type=Path, help="a fine-tuned model folder; default: train one")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=6)
@@ -226,6 +250,7 @@ def main() -> None:
         redis = start_redis(Path(tmp) / "redis")
         port = free_port()
         server = start_api(models_dir, redis.url, port, settings)
+        SERVER_PID[0] = server.pid
         try:
             asyncio.run(measure(f"http://127.0.0.1:{port}", rows, model, args))
         finally:

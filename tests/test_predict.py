@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from api.predictor import Predictor
-from api.routes import predict
 from shared import model_versions
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,23 +56,16 @@ def published(trained, tmp_path_factory) -> Path:
     return models_dir
 
 
-def with_predict(client):
-    """The client's app with the predict router (included here until api/main.py includes it)."""
-    if not any(getattr(route, "path", "") == "/api/models/{name}/predict" for route in client.app.routes):
-        client.app.include_router(predict.router)
-    return client
-
-
 @pytest.fixture
 def real_client(make_client, published):
-    return with_predict(make_client(models_dir=published))
+    return make_client(models_dir=published)
 
 
 def post(client, name: str, emails=EMAILS, **body):
     return client.post(f"/api/models/{name}/predict", json={"emails": emails, **body})
 
 
-# --- the real model --------------------------------------------------------------------------------------------------
+# --- the real model -----------------------------------------------------------------------------------------------
 
 
 def test_predictions_equal_the_adapter_on_the_example_file(real_client, published):
@@ -121,13 +113,16 @@ def test_a_legacy_folder_is_version_1(real_client):
 
 
 def test_import_api_main_loads_no_torch():
-    probe = "import sys, api.main, api.routes.predict, api.predictor\nprint(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    probe = (
+        "import sys, api.main, api.routes.predict, api.predictor\n"
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    )
     proc = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
 
 
-# --- fakes: the engine's promises, fast --------------------------------------------------------------------------------
+# --- fakes: the engine's promises, fast ---------------------------------------------------------------------------
 
 
 class FakeAdapter:
@@ -175,7 +170,7 @@ def fake_client(make_client, tmp_path):
     """fake_client(models, **settings) -> a client whose predictor loads `models` (a FakeModels)."""
 
     def make(models: FakeModels, **settings):
-        client = with_predict(make_client(models_dir=tmp_path / "models", **settings))
+        client = make_client(models_dir=tmp_path / "models", **settings)
         client.app.state.predictor = Predictor(client.app.state.settings, loader=models)
         return client
 

@@ -12,7 +12,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path as PathParam, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import SettingsDep
 from api.predictor import ModelNotFound, Overloaded, Predictor
 from shared.model_store import NAME_PATTERN
 
@@ -50,11 +49,13 @@ class PredictResponse(BaseModel):
     predictions: list[Prediction]
 
 
-def get_predictor(request: Request, settings: SettingsDep) -> Predictor:
-    """The app's predictor, made on first use (so an API that never predicts never loads torch)."""
+async def get_predictor(request: Request) -> Predictor:
+    """The app's predictor, made on first use (so an API that never predicts never loads torch). Async and reading
+    app.state directly (what SettingsDep returns), so it runs on the event loop without a thread hop per request and
+    two first requests cannot both make one."""
     state = request.app.state
     if getattr(state, "predictor", None) is None:
-        state.predictor = Predictor(settings)
+        state.predictor = Predictor(state.settings)
     return state.predictor
 
 
@@ -66,7 +67,7 @@ RESPONSES = {
 
 
 @router.post("/{name}/predict", response_model=PredictResponse, responses=RESPONSES)
-async def predict(name: ModelName, body: PredictRequest, predictor: PredictorDep) -> PredictResponse:
+async def predict(name: ModelName, body: PredictRequest, predictor: PredictorDep) -> dict:
     """Per email: the label, its probability and the top_k labels with theirs, from the current (or given) version."""
     emails = [(email.subject, email.body) for email in body.emails]
     try:
@@ -77,4 +78,4 @@ async def predict(name: ModelName, body: PredictRequest, predictor: PredictorDep
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}
         ) from None
-    return PredictResponse.model_validate(result)
+    return result  # validated once, by response_model

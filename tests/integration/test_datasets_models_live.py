@@ -54,3 +54,20 @@ def test_upload_train_on_own_labels_version_and_roll_back(live_stack):
     benchmarks = wait_until(follow_ups_done, 240, "the worker's follow-up benchmark after each fine-tune")
     assert {j["data"] for j in benchmarks} == {dataset["id"]} and {j["state"] for j in benchmarks} == {"succeeded"}
     assert httpx.delete(f"{base}/api/datasets/{dataset['id']}").status_code == 204
+
+
+def test_uploads_on_the_live_stack_refuse_bad_big_and_keep_one_copy(live_stack):
+    base, ndjson = live_stack.base_url, {"content-type": "application/x-ndjson"}
+    bad = httpx.post(f"{base}/api/datasets", content=b'{"subject": "s", "body": "b", "label": "x"}\n{oops\n',
+                     headers=ndjson, timeout=30)  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["detail"]["errors"][0]["line"] == 2
+    limit = int(live_stack.env["AVOCET_DATASET_MAX_BYTES"])
+    row = json.dumps({"subject": "s", "body": "x" * 1000, "label": "a"}) + "\n"
+    big = httpx.post(f"{base}/api/datasets", content=(row * (limit // len(row) + 1)).encode(), headers=ndjson, timeout=30)
+    assert big.status_code == 413
+    first = httpx.post(f"{base}/api/datasets", files={"file": ("a.jsonl", EXAMPLE.read_bytes())}, timeout=30)
+    again = httpx.post(f"{base}/api/datasets", files={"file": ("b.jsonl", EXAMPLE.read_bytes())}, timeout=30)
+    assert (first.status_code, again.status_code) == (201, 200) and first.json()["id"] == again.json()["id"]
+    stored = list((live_stack.data_dir / "datasets").glob("ds-*.jsonl"))
+    assert [p.stem for p in stored].count(first.json()["id"]) == 1
+

@@ -158,24 +158,6 @@ test('model page: versions, per-class F1, confusion matrix (counts and rows) and
   await checkPage(page, 'models')
 })
 
-test('try it: one email, then several pasted at once', async ({ page }) => {
-  recordWrites(page)
-  await page.goto(`/try?model=${NAME}`)
-  await expect(page.getByLabel('Model')).toHaveValue(NAME)
-  await page.getByLabel('Subject').fill('Interview confirmed: Thursday 14:00')
-  await page.getByLabel('Body').fill('Thanks for applying. We would like to invite you to a video interview on Thursday at 14:00.')
-  await page.getByTestId('predict').click()
-  await expect(page.getByTestId('prediction')).toHaveCount(1, { timeout: 120_000 }) // the first predict loads the model
-  await expect(page.getByTestId('predicted-label')).not.toBeEmpty()
-  await expect(page.getByTestId('top-label')).toHaveCount(3)
-  await page.getByTestId('mode-many').click()
-  await page.getByLabel('Pasted emails').fill('Your offer\nWe are delighted to offer you the role.\n---\nWeekly digest\nTen stories you missed this week.')
-  await page.getByTestId('predict').click()
-  await expect(page.getByTestId('prediction')).toHaveCount(2)
-  await expect(page.getByTestId('predict-error')).toHaveCount(0)
-  await checkPage(page, 'try')
-})
-
 test('train the same name again, then roll back to version 1 from the keyboard after confirming', async ({ page }) => {
   recordWrites(page)
   await page.goto(`/train?data=${state.dataset}`)
@@ -224,4 +206,22 @@ test('compare: two runs overlaid, and the benchmark the worker queued after each
   await checkPage(page, 'compare')
   expect(state.sent.filter((s) => s.includes('benchmark'))).toEqual([])
   expect(state.sent.filter((s) => s === 'POST /api/finetune/jobs')).toHaveLength(2)
+})
+
+test('try it: one email, then several pasted at once (POST /api/models/{name}/predict)', async ({ page }) => {
+  recordWrites(page)
+  await page.goto(`/try?model=${NAME}`)
+  await expect(page.getByLabel('Model')).toHaveValue(NAME)
+  await page.getByLabel('Subject').fill('Interview confirmed: Thursday 14:00')
+  await page.getByLabel('Body').fill('Thanks for applying. We would like to invite you to a video interview on Thursday at 14:00.')
+  await page.getByTestId('predict').click()
+  await expect(page.getByTestId('prediction')).toHaveCount(1, { timeout: 120_000 }) // the first predict loads the model
+  await expect(page.getByTestId('predicted-label')).not.toBeEmpty()
+  await expect(page.getByTestId('top-label')).toHaveCount(3)
+  await page.getByTestId('mode-many').click()
+  await page.getByLabel('Pasted emails').fill('Your offer\nWe are delighted to offer you the role.\n---\nWeekly digest\nTen stories you missed this week.')
+  await page.getByTestId('predict').click()
+  await expect(page.getByTestId('prediction')).toHaveCount(2)
+  await expect(page.getByTestId('predict-error')).toHaveCount(0)
+  await checkPage(page, 'try')
 })

@@ -1,4 +1,5 @@
-// A tiny stand-in for the Avocet API, for developing the web view without Redis or a worker.
+// A tiny stand-in for the Avocet API, for developing the web view without Redis or a worker (datasets, published
+// models and predict: mock/catalog.mjs).
 // Serves web/dist at / and fakes the endpoints of docs/contracts.md; a job "trains" for ~12 s, after which the
 // "worker" queues a benchmark by itself (source "worker"). Input rules come from src/generated/openapi.json.
 // Usage: npm run build-only && PORT=8765 node mock/server.mjs   (curl -N localhost:8765/api/jobs/<id>/events)
@@ -7,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { extname, join, normalize } from 'node:path'
 import { randomUUID } from 'node:crypto'
+import * as catalog from './catalog.mjs'
 
 const DIST = new URL('../dist/', import.meta.url).pathname
 const PORT = Number(process.env.PORT ?? 8765)
@@ -22,10 +24,12 @@ const NAME = new RegExp(rule(PARAMS.name, 'pattern'))
 const trained = []
 const runs = []
 
+const base = (key, description, base_model, max_tokens, learning_rate, isDefault) =>
+  ({ key, description, base_model, max_tokens, learning_rate, gradient_checkpointing: !isDefault, default: isDefault })
 const MODELS = [ // BaseModelInfo
-  { key: 'minilm', description: 'Small and fast; trains on CPU', base_model: 'sentence-transformers/all-MiniLM-L6-v2', max_tokens: 256, default: true },
-  { key: 'deberta-small', description: 'NLI-tuned DeBERTa v3 small', base_model: 'cross-encoder/nli-deberta-v3-small', max_tokens: 512, default: false },
-  { key: 'bge-m3', description: 'Multilingual; needs a GPU', base_model: 'BAAI/bge-m3', max_tokens: 512, default: false },
+  base('minilm', 'Small and fast; trains on CPU', 'sentence-transformers/all-MiniLM-L6-v2', 256, 5e-5, true),
+  base('deberta-small', 'NLI-tuned DeBERTa v3 small', 'cross-encoder/nli-deberta-v3-small', 512, 3e-5, false),
+  base('bge-m3', 'Multilingual; needs a GPU', 'BAAI/bge-m3', 512, 2e-5, false),
 ]
 
 function emit(entry, type, message, data = {}) {
@@ -46,8 +50,9 @@ function newJob(kind, model, epochs, name, source = 'api') {
   return entry
 }
 
-function startJob({ model, epochs, name }) {
+function startJob({ model, epochs, name, data, hyperparameters }) {
   const entry = newJob('finetune', model, epochs, name)
+  Object.assign(entry.job, { data: data ?? 'score-file', hyperparameters: { batch_size: 16, ...hyperparameters } })
   const job = entry.job
   emit(entry, 'queued', `Queued ${model} for ${epochs} epoch(s)`)
   const total = 8 * epochs
@@ -72,6 +77,7 @@ function startJob({ model, epochs, name }) {
         const result = { name: name ?? `${model}-${trained.length + 1}`, val_macro_f1: job.progress.f1, model_dir: 'models/x' }
         Object.assign(job, { state: 'succeeded', finished_at: now(), result })
         trained.unshift({ name: result.name, base_model: model, val_macro_f1: result.val_macro_f1, timestamp: now(), sample_count: 120 })
+        catalog.publish(result.name, model, result.val_macro_f1, LABELS, data)
         emit(entry, 'complete', `Saved ${result.name}`, result)
         startBenchmark('worker') // the worker's follow-up, never the browser's
       }
@@ -106,10 +112,38 @@ function sse(res) {
   return (ev) => res.write(`id: ${ev.id}\ndata: ${JSON.stringify(ev)}\n\n`)
 }
 
-async function readBody(req) {
+async function readText(req) {
   let text = ''
   for await (const chunk of req) text += chunk
-  return text ? JSON.parse(text) : {}
+  return text
+}
+const readBody = async (req) => JSON.parse((await readText(req)) || '{}')
+
+/** The file of a multipart upload (field `file`) or a raw body, with its name. */
+async function readUpload(req, url) {
+  const text = await readText(req)
+  const part = text.match(/filename="([^"]*)"\r?\n(?:[^\r\n]+\r?\n)*\r?\n([\s\S]*?)\r?\n--/)
+  return part ? [part[2], part[1]] : [text, url.searchParams.get('name') ?? 'dataset.jsonl']
+}
+
+/** Datasets, published models and predict (mock/catalog.mjs): [status, body], or null for other paths. */
+async function catalogRoute(req, url) {
+  const p = url.pathname
+  const model = p.match(/^\/api\/models\/([^/]+)(\/rollback|\/predict)?$/)
+  const dataset = p.match(/^\/api\/datasets\/([^/]+)$/)
+  const found = (v) => (v ? [200, v] : [404, { detail: 'Not Found' }])
+  if (p === '/api/session') return [200, { token_required: false, signed_in: true }]
+  if (p === '/api/base-models') return [200, MODELS]
+  if (p === '/api/models') return [200, catalog.listModels()]
+  if (p === '/api/datasets' && req.method === 'POST') return catalog.upload(...(await readUpload(req, url)))
+  if (p === '/api/datasets') return [200, catalog.listDatasets()]
+  if (dataset) return found(catalog.datasetDetail(dataset[1]))
+  if (model && model[2] === '/rollback') return found(catalog.rollback(model[1], (await readBody(req)).version))
+  if (model && model[2] === '/predict') {
+    const body = await readBody(req)
+    return found(catalog.predict(model[1], body.emails ?? [], body.top_k))
+  }
+  return model ? found(catalog.modelDetail(model[1])) : null
 }
 
 /** The FastAPI 422 detail for a fine-tune body that breaks the schema's rules, or null. */
@@ -141,12 +175,13 @@ async function handle(req, res) {
   const url = new URL(req.url, 'http://x')
   const p = url.pathname
   // /api/jobs/{id}[/events|/cancel]; the seed's /api/finetune/jobs/{id}... paths answer the same
-  const m = p.match(/^\/api\/(?:finetune\/)?jobs\/([^/]+)(\/events|\/cancel)?$/)
+  const m = p.match(/^\/api\/(?:finetune\/)?jobs\/([^/]+)(\/events|\/cancel|\/log)?$/)
   if (p === '/api/health') {
     const count = (s) => [...jobs.values()].filter((e) => e.job.state === s).length
     return json(res, 200, { status: 'ok', redis: true, workers: ['mock@localhost'], queue_length: count('queued'), running: count('running') })
   }
-  if (p === '/api/models') return json(res, 200, MODELS)
+  const answer = await catalogRoute(req, url)
+  if (answer) return json(res, ...answer)
   if (p === '/api/finetune/status') return json(res, 200, trained)
   if (p === '/api/benchmark/results') return json(res, 200, { latest: runs[0] ?? null, history: runs })
   if (p === '/api/finetune/jobs' && req.method === 'POST') {
@@ -159,6 +194,7 @@ async function handle(req, res) {
   if (m && !m[2]) return jobs.has(m[1]) ? json(res, 200, jobs.get(m[1]).job) : json(res, 404, { detail: 'No such job.' })
   if (m && m[2] === '/cancel' && req.method === 'POST') return cancel(res, jobs.get(m[1]))
   if (m && m[2] === '/events') return streamJob(req, res, jobs.get(m[1]), url)
+  if (m && m[2] === '/log') return readLog(res, jobs.get(m[1]), url)
   if (p === '/api/benchmark/run') return streamJob(req, res, startBenchmark('api'), url) // seed contract only
   if (p.startsWith('/api/')) return json(res, 404, { detail: 'Not Found' })
   const file = normalize(join(DIST, p === '/' ? 'index.html' : p))
@@ -184,6 +220,15 @@ function startBenchmark(source) {
     emit(entry, 'complete', 'Saved models/benchmark_results.json', { results_file: 'models/benchmark_results.json', rows: 120 })
   }, 300)
   return entry
+}
+
+function readLog(res, entry, url) {
+  if (!entry) return json(res, 404, { detail: 'No such job.' })
+  const after = Number(url.searchParams.get('after') ?? 0)
+  const limit = Number(url.searchParams.get('limit') ?? 200)
+  const events = entry.events.filter((e) => e.id > after)
+  const page = events.slice(0, limit)
+  return json(res, 200, { events: page, next_after: page.at(-1)?.id ?? after, has_more: events.length > limit, state: entry.job.state })
 }
 
 function streamJob(req, res, entry, url) {

@@ -144,9 +144,8 @@ export const api = {
   model: (name: string) => request<ModelDetail>(get('/api/models/{name}', { name })),
   rollback: (name: string, version: number) =>
     request<ModelDetail>(post('/api/models/{name}/rollback', { name }), send({ version })),
-  // POST /api/models/{name}/predict is not in the generated schema yet: switch to post() once it is.
   predict: (name: string, emails: EmailText[], topK = 3) =>
-    request<PredictResult>(routeUrl('/api/models/{name}/predict', { name }), send({ emails, top_k: topK })),
+    request<PredictResult>(post('/api/models/{name}/predict', { name }), send({ emails, top_k: topK })),
   datasets: () => request<Dataset[]>(get('/api/datasets')),
   dataset: (id: string) => request<DatasetDetail>(get('/api/datasets/{dataset_id}', { dataset_id: id })),
   uploadDataset,

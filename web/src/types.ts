@@ -58,10 +58,10 @@ export interface ModelDetail extends Omit<Schemas['ModelDetail'], 'training_info
 }
 
 /** POST /api/models/{name}/predict. */
-export interface EmailText { subject: string; body: string }
-export interface LabelScore { label: string; score: number }
-export interface Prediction extends LabelScore { top: LabelScore[] }
-export interface PredictResult { model: string; version: number; labels: string[]; predictions: Prediction[] }
+export type EmailText = Schemas['EmailIn']
+export type LabelScore = Schemas['LabelScore']
+export type Prediction = Schemas['Prediction']
+export type PredictResult = Schemas['PredictResponse']
 
 /** docs/contracts.md "Benchmark results file": the schema types a run as a free-form object. */
 export type BenchmarkResult = {

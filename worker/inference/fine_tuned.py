@@ -4,7 +4,8 @@ Emails are sorted by token length before batching so each batch pads only to its
 bf16 on GPUs and on CPUs with native bf16 kernels (AVX512-BF16/AMX), fp32 elsewhere: bench/inference.py measured
 bf16 at 2.29x the per-email pipeline with the same label on 99.2% of rows, while batched fp32 was only 1.26x on
 this 2-core CPU. Dynamic int8 quantisation was rejected: its per-batch activation scale makes a row's label depend
-on its batch-mates.
+on its batch-mates. logits() is the shared core: classify_batch takes its argmax, the predict API (api/predictor.py)
+its softmax and top-k.
 """
 
 import logging

@@ -328,6 +328,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/{name}/predict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Predict
+         * @description Per email: the label, its probability and the top_k labels with theirs, from the current (or given) version.
+         */
+        post: operations["predict_api_models__name__predict_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models/{name}/rollback": {
         parameters: {
             query?: never;
@@ -498,6 +518,13 @@ export interface components {
                     [key: string]: number;
                 };
             };
+        };
+        /** EmailIn */
+        EmailIn: {
+            /** Body */
+            body: string;
+            /** Subject */
+            subject: string;
         };
         /**
          * EventPage
@@ -702,6 +729,13 @@ export interface components {
             /** Message */
             message: string;
         };
+        /** LabelScore */
+        LabelScore: {
+            /** Label */
+            label: string;
+            /** Score */
+            score: number;
+        };
         /** ModelDetail */
         ModelDetail: {
             /** Base Model */
@@ -739,6 +773,42 @@ export interface components {
             timestamp: string;
             /** Val Macro F1 */
             val_macro_f1: number;
+        };
+        /** PredictRequest */
+        PredictRequest: {
+            /** Emails */
+            emails: components["schemas"]["EmailIn"][];
+            /**
+             * Top K
+             * @description Labels listed per email (at most the model's label count).
+             * @default 3
+             */
+            top_k: number;
+            /**
+             * Version
+             * @description A kept version; default the current one.
+             */
+            version?: number | null;
+        };
+        /** PredictResponse */
+        PredictResponse: {
+            /** Labels */
+            labels: string[];
+            /** Model */
+            model: string;
+            /** Predictions */
+            predictions: components["schemas"]["Prediction"][];
+            /** Version */
+            version: number;
+        };
+        /** Prediction */
+        Prediction: {
+            /** Label */
+            label: string;
+            /** Score */
+            score: number;
+            /** Top */
+            top: components["schemas"]["LabelScore"][];
         };
         /** Progress */
         Progress: {
@@ -1478,6 +1548,56 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    predict_api_models__name__predict_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the <name> of models/avocet-<name> */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PredictResponse"];
+                };
+            };
+            /** @description No such model or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many predict requests waiting: retry after the Retry-After header's seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

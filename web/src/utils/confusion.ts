@@ -14,11 +14,13 @@ export function normalizeRows(matrix: readonly (readonly number[])[]): number[][
 /** The largest cell, so counts can be shaded against it (at least 1, so an all-zero matrix stays white). */
 export const matrixMax = (matrix: readonly (readonly number[])[]) => Math.max(1, ...matrix.flat())
 
+export interface Confusion { labels: string[]; matrix: number[][] }
+
 /**
  * The matrix of a training_info.json and its labels: `confusion_matrix` as rows in `labels` order (docs/contracts.md),
  * or as `{labels, matrix}`; null when neither is a square matrix matching its labels (then nothing is drawn).
  */
-export function readConfusion(info: { labels?: unknown; confusion_matrix?: unknown }): { labels: string[]; matrix: number[][] } | null {
+export function readConfusion(info: { labels?: unknown; confusion_matrix?: unknown }): Confusion | null {
   const raw = info.confusion_matrix as { labels?: unknown; matrix?: unknown } | unknown[] | undefined
   const [labels, matrix] = Array.isArray(raw) ? [info.labels, raw] : [raw?.labels ?? info.labels, raw?.matrix]
   const names = Array.isArray(labels) ? labels.map(String) : undefined

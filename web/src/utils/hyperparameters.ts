@@ -50,5 +50,6 @@ export function hyperBody(raw: Partial<Record<HyperKey, string>>): Partial<Hyper
 /** A note for max_tokens above what the base model reads: the service cuts it to the model's limit. */
 export function maxTokensNote(raw: string, base?: BaseModelInfo | null): string | null {
   const n = Number(raw.trim() || hyperDefault('max_tokens'))
-  return base && Number.isFinite(n) && n > base.max_tokens ? `${base.key} reads at most ${base.max_tokens} tokens: the run uses ${base.max_tokens}.` : null
+  if (!base || !Number.isFinite(n) || n <= base.max_tokens) return null
+  return `${base.key} reads at most ${base.max_tokens} tokens: the run uses ${base.max_tokens}.`
 }

@@ -13,6 +13,9 @@ export function pickJobToFollow(all: Job[]): Job | null {
   return queued[0] ?? jobs[0] ?? null
 }
 
+/** Why a job did not succeed, as a sentence (Job.error is {code, message}), or null. */
+export const jobErrorText = (job: Job | null | undefined): string | null => job?.error?.message ?? null
+
 export function epochsText(epochs: number | null | undefined): string {
   return epochs == null ? '? epochs' : `${epochs} epoch${epochs === 1 ? '' : 's'}`
 }

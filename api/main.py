@@ -10,8 +10,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.deps import StrictQueryDep, TokenDep
+from api.errors import add_error_handlers
 from api.fanout import EventHub
 from api.routes import base_models, benchmark, datasets, finetune, health, jobs, models, predict, session, web
 from api.security import TOKEN_HINT, RequestGuard
@@ -22,13 +27,16 @@ from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-REAP_EVERY_S = 5.0
+REAP_EVERY_S = 3.0  # with the 15 s heartbeat TTL, a dead worker's job is failed within about 18 s
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     settings: Settings = app.state.settings
-    redis = Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=30)
+    # Retries replace a pooled connection that died with a Redis restart instead of failing the request with it.
+    retry = Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=3)
+    redis = Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=30, retry=retry,
+                           retry_on_error=[RedisConnectionError, RedisTimeoutError])  # fmt: skip
     hub = EventHub(redis)
     await hub.start()
     own_sender = app.state.sender is None
@@ -68,6 +76,7 @@ def create_app(settings: Settings | None = None, *, sender=None, web_dist: Path 
     app.state.settings = settings = settings or get_settings()
     app.state.sender = sender
     _warn_if_open(settings)
+    add_error_handlers(app)
     app.add_middleware(RequestGuard, settings=settings)  # Host, cross-site, body checks (api/security.py)
     for router in (health.router, session.router):  # open: a load balancer's probe, and signing in
         app.include_router(router, dependencies=[StrictQueryDep])

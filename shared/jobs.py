@@ -275,15 +275,22 @@ def running_jobs() -> Op[list[dict[str, Any]]]:
     return [job for job in map(_decode, raws) if job]
 
 
+def _reap_grace() -> Op[float]:
+    """REAP_GRACE_S just after Redis (re)started, when every heartbeat TTL ran out at once and live workers need a
+    moment to beat again; none otherwise, so a dead worker's job is failed as soon as its heartbeat expires."""
+    server = yield lambda r: r.info("server")
+    return REAP_GRACE_S if int(server.get("uptime_in_seconds", 0)) < HEARTBEAT_TTL_S + REAP_GRACE_S else 0
+
+
 def reap_stale(restarted_worker: str | None = None) -> Op[list[str]]:
     """Fail running jobs whose worker is gone (heartbeat missing for its TTL + REAP_GRACE_S, or the worker itself
     restarted) and queued jobs whose task message is gone (fail_lost_messages); returns their ids."""
-    reaped = []
+    reaped, grace = [], (yield from _reap_grace())
     for job in (yield from running_jobs()):
         own = restarted_worker is not None and job.get("worker") == restarted_worker
         if not own and (yield lambda r, j=job["id"]: r.exists(keys.job_alive(j))):
             continue
-        guard = Guard(dead_for=-1 if own else REAP_GRACE_S)
+        guard = Guard(dead_for=-1 if own else grace)
         if (yield from fail(job["id"], _worker_lost(job), "worker_lost", guard=guard)):
             reaped.append(job["id"])
     return reaped + (yield from fail_lost_messages())

@@ -52,7 +52,8 @@ def _scores(info: dict) -> list[str]:
     lines = ["## Validation scores", "", f"- macro-F1: {info.get('val_macro_f1')}",
              f"- accuracy: {info.get('val_accuracy')}", "", "| label | F1 |", "| --- | ---: |"]  # fmt: skip
     lines += [f"| {label} | {f1} |" for label, f1 in (info.get("per_class_f1") or {}).items()]
-    labels, matrix = info.get("labels") or [], info.get("confusion_matrix") or []
+    confusion = info.get("confusion_matrix") or {}
+    labels, matrix = confusion.get("labels") or [], confusion.get("matrix") or []  # training_info's shape
     if matrix and len(matrix) == len(labels):
         lines += ["", "Confusion matrix (rows: true label, columns: predicted):", "",
                   "| true \\ predicted | " + " | ".join(labels) + " |", "| --- |" + " ---: |" * len(labels)]  # fmt: skip

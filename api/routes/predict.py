@@ -9,14 +9,13 @@ later ones reuse it. A full queue answers 503 with Retry-After at once.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path as PathParam, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.predictor import ModelNotFound, Overloaded, Predictor
-from shared.model_store import NAME_PATTERN
+from api.routes.models import ModelName
 
 router = APIRouter(prefix="/api/models", tags=["models"])
-ModelName = Annotated[str, PathParam(pattern=NAME_PATTERN, description="the <name> of models/avocet-<name>")]
 MAX_EMAILS = 256
 
 

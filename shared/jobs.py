@@ -33,6 +33,7 @@ from shared.settings import get_settings
 PAGE_CHUNK, PAGE_SCANS = 500, 20
 HEARTBEAT_TTL_S = 15
 REAP_GRACE_S = 10  # a running job is failed once its heartbeat has been missing this much longer than its TTL
+GRACE_WINDOW_S = HEARTBEAT_TTL_S + REAP_GRACE_S  # ... only this soon after Redis started; later, once its TTL ran out
 LOST_MESSAGE_AFTER_S = 60  # a queued job is failed once its task message has been missing from the broker this long
 SUSPECT_TTL_S = 3600
 CANCEL_FLAG_TTL_S = 7 * 86400
@@ -279,7 +280,7 @@ def _reap_grace() -> Op[float]:
     """REAP_GRACE_S just after Redis (re)started, when every heartbeat TTL ran out at once and live workers need a
     moment to beat again; none otherwise, so a dead worker's job is failed as soon as its heartbeat expires."""
     server = yield lambda r: r.info("server")
-    return REAP_GRACE_S if int(server.get("uptime_in_seconds", 0)) < HEARTBEAT_TTL_S + REAP_GRACE_S else 0
+    return REAP_GRACE_S if int(server.get("uptime_in_seconds", 0)) < GRACE_WINDOW_S else 0
 
 
 def reap_stale(restarted_worker: str | None = None) -> Op[list[str]]:

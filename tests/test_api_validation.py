@@ -95,7 +95,7 @@ def test_openapi_documents_every_endpoint(make_client):
         "/api/jobs": {"get"}, "/api/jobs/{job_id}": {"get"}, "/api/jobs/{job_id}/events": {"get"},
         "/api/jobs/{job_id}/log": {"get"}, "/api/jobs/{job_id}/cancel": {"post"}, "/api/health": {"get"},
         "/api/benchmark/results": {"get"}, "/api/benchmark/jobs": {"post"}, "/api/base-models": {"get"},
-        "/api/models": {"get"}, "/api/models/{name}": {"get", "delete"}, "/api/models/{name}/rollback": {"post"},
+        "/api/models": {"get"}, "/api/models/{name}": {"get", "delete"}, "/api/models/{name}/rollback": {"post"}, "/api/models/{name}/predict": {"post"},
         "/api/models/{name}/versions/{version}": {"delete"}, "/api/datasets": {"get", "post"},
         "/api/datasets/{dataset_id}": {"get", "delete"}, "/api/session": {"get", "post", "delete"},
     }  # fmt: skip

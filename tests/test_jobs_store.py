@@ -79,7 +79,8 @@ def _age_suspicion(r, job_id, seconds):
     r.set(keys.job_suspect(job_id), int(r.time()[0]) - seconds)
 
 
-def test_reaper_fails_running_jobs_without_heartbeat(redis_client):
+def test_reaper_fails_running_jobs_without_heartbeat(redis_client, monkeypatch):
+    monkeypatch.setattr(jobs, "GRACE_WINDOW_S", 10**9)  # as if Redis had just restarted: the grace applies
     for job_id in ("dead", "alive"):
         _create(redis_client, job_id)
         run_sync(redis_client, jobs.claim(job_id, "w1"))
@@ -92,6 +93,14 @@ def test_reaper_fails_running_jobs_without_heartbeat(redis_client):
     last = _events(redis_client, "dead")[-1]
     assert last["type"] == "error" and last["data"] == {"reason": "worker_lost", "state": "failed"}
     assert run_sync(redis_client, jobs.get_job("alive"))["state"] == "running"
+
+
+def test_long_after_a_redis_start_a_missing_heartbeat_is_reaped_at_once(redis_client, monkeypatch):
+    monkeypatch.setattr(jobs, "GRACE_WINDOW_S", 0)  # Redis has been up longer than any heartbeat TTL
+    _create(redis_client, "dead")
+    run_sync(redis_client, jobs.claim("dead", "w1"))
+    redis_client.delete(keys.job_alive("dead"))
+    assert run_sync(redis_client, jobs.reap_stale()) == ["dead"]
 
 
 def test_a_restarted_worker_fails_its_own_leftovers_at_once(redis_client):
@@ -123,8 +132,9 @@ def test_publish_hook_records_celery_call_jobs(redis_client, monkeypatch):
     assert run_sync(redis_client, jobs.get_job("other-1")) is None
 
 
-def test_a_heartbeat_back_within_the_grace_keeps_the_job(redis_client):
+def test_a_heartbeat_back_within_the_grace_keeps_the_job(redis_client, monkeypatch):
     """After a Redis restart every heartbeat TTL has run out at once; a worker that beats again is not reaped."""
+    monkeypatch.setattr(jobs, "GRACE_WINDOW_S", 10**9)
     _create(redis_client, "a")
     run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))
     redis_client.delete(keys.job_alive("a"))

@@ -261,10 +261,14 @@ def test_celery_result_state_mirrors_the_job():
     assert len(task.revoked) == 1
 
 
-def test_the_lost_message_check_reads_celerys_own_messages(redis_client, redis_server):
+def test_the_lost_message_check_reads_celerys_own_messages(redis_client, redis_server, monkeypatch):
     """Messages as Celery's Redis transport really stores them: waiting in the queue list, or taken by a worker and
     not yet acknowledged (the `unacked` hash). Only the job with neither is failed."""
     from celery import Celery
+
+    from worker.queue import signals
+
+    monkeypatch.setattr(signals, "_client", lambda: redis_client)  # the publish hook records into this test's Redis
 
     app = Celery("probe", broker=redis_server)
     for job_id in ("waiting", "taken", "orphan"):

@@ -65,7 +65,7 @@ def _usage(info: dict) -> list[str]:
     name = info.get("name", "model")
     return ["## How to load it", "", "```python", "from transformers import pipeline", "",
             f'classify = pipeline("text-classification", model="models/avocet-{name}")',
-            f'classify("Interview on Tuesday [SEP] Can you join us at 10:00?")', "", "# or, batched and sorted by length:",
+            'classify("Interview on Tuesday [SEP] Can you join us at 10:00?")', "", "# or, batched and sorted by length:",
             "from worker.inference.fine_tuned import FineTunedAdapter", "",
             f'FineTunedAdapter("models/avocet-{name}").classify("Interview on Tuesday", "Can you join us at 10:00?")',
             "```"]  # fmt: skip

@@ -16,7 +16,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from service_helpers import new_live_stack  # noqa: E402
+from service_helpers import running_stack  # noqa: E402
 
 from shared.redis_server import start_redis  # noqa: E402
 
@@ -38,14 +38,8 @@ def redis_client(redis_server):
 
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory):
-    stack, server = new_live_stack(tmp_path_factory.mktemp("live"))
-    try:
-        stack.start_api()
-        stack.start_worker()
+    with running_stack(tmp_path_factory.mktemp("live")) as stack:
         yield stack
-    finally:
-        stack.stop_all()
-        server.stop()
 
 
 class FakeSender:

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -301,3 +302,16 @@ def new_live_stack(root: Path, **settings: str) -> tuple[LiveStack, EmbeddedRedi
         env=stack_env(server.url, models_dir, **settings), log_dir=log_dir, port=port,
     )  # fmt: skip
     return stack, server
+
+
+@contextmanager
+def running_stack(root: Path, **settings: str) -> Iterator[LiveStack]:
+    """new_live_stack with its API and one worker started; everything stopped on the way out."""
+    stack, server = new_live_stack(root, **settings)
+    try:
+        stack.start_api()
+        stack.start_worker()
+        yield stack
+    finally:
+        stack.stop_all()
+        server.stop()

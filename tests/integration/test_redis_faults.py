@@ -8,7 +8,7 @@ import pytest
 import redis
 import uvicorn
 from service_helpers import (
-    free_port, new_live_stack, read_sse, start_redis, submit_finetune, wait_job, wait_until,
+    free_port, read_sse, running_stack, start_redis, submit_finetune, wait_job, wait_until,
 )  # fmt: skip
 
 from shared import events, jobs, keys
@@ -37,14 +37,8 @@ class StatusProbe(threading.Thread):
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    stack, server = new_live_stack(tmp_path_factory.mktemp("redis-faults"), benchmark_after_finetune="0")
-    try:
-        stack.start_api()
-        stack.start_worker()
+    with running_stack(tmp_path_factory.mktemp("redis-faults"), benchmark_after_finetune="0") as stack:
         yield stack
-    finally:
-        stack.stop_all()
-        server.stop()
 
 
 def test_after_redis_loses_its_data_no_request_answers_5xx(stack):

@@ -13,7 +13,6 @@ import logging
 import uuid
 from typing import Any
 
-from celery import states
 from celery.exceptions import Ignore
 
 from shared import jobs, keys

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from avocet_cli.client import ApiClient
 from avocet_cli.errors import OK, CliError
-from avocet_cli.format import Output, table, when
+from avocet_cli.format import Output, when
 
 
 def upload(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
@@ -31,14 +31,9 @@ def upload(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
 
 
 def list_datasets(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
-    found = client.get("/api/datasets")
-    if out.as_json:
-        for dataset in found:
-            out.record(dataset)
-        return OK
-    rows = [[d.get("id"), d.get("name"), d.get("rows"), size(d.get("size_bytes")), len(d.get("labels") or {}),
-             when(d.get("created_at"))] for d in found]  # fmt: skip
-    out.line(table(["ID", "NAME", "ROWS", "SIZE", "LABELS", "CREATED"], rows) if found else "no datasets")
+    out.listing(client.get("/api/datasets"), ["ID", "NAME", "ROWS", "SIZE", "LABELS", "CREATED"],
+                lambda d: [d.get("id"), d.get("name"), d.get("rows"), size(d.get("size_bytes")),
+                           len(d.get("labels") or {}), when(d.get("created_at"))], "no datasets")  # fmt: skip
     return OK
 
 

@@ -4,6 +4,7 @@ one line per update otherwise), tables, and the text of jobs, events and progres
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -29,6 +30,14 @@ class Output:
 
     def record(self, obj: Any) -> None:
         print(json.dumps(obj), file=self.out, flush=True)
+
+    def listing(self, records: list[dict], headers: list[str], row: Callable[[dict], list[Any]], empty: str) -> None:
+        """A list command's output: one JSON object per record, else a table (or `empty` when there are none)."""
+        if self.as_json:
+            for item in records:
+                self.record(item)
+        else:
+            self.line(table(headers, [row(item) for item in records]) if records else empty)
 
     def error(self, text: str) -> None:
         self.end_bar()

@@ -7,7 +7,7 @@ from typing import Any
 from avocet_cli.client import ApiClient
 from avocet_cli.errors import INTERRUPTED, OK, CliError
 from avocet_cli.follow import EXIT_BY_STATE, follow, outcome
-from avocet_cli.format import JOB_COLUMNS, Output, event_line, job_detail, job_row, job_summary, table
+from avocet_cli.format import JOB_COLUMNS, Output, event_line, job_detail, job_row, job_summary
 
 # (flag, type, key under "hyperparameters" in the API body: shared/job_schema.py Hyperparameters)
 HYPERPARAMETERS = (
@@ -65,11 +65,7 @@ def list_jobs(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
     params = {k: v for k, v in (("kind", args.kind), ("limit", args.limit), ("before", args.before)) if v is not None}
     response = client.request("GET", "/api/jobs", params=params)
     jobs, more = response.json(), response.headers.get("X-Next-Before")
-    if out.as_json:
-        for job in jobs:
-            out.record(job)
-    else:
-        out.line(table(JOB_COLUMNS, [job_row(j) for j in jobs]) if jobs else "no jobs")
+    out.listing(jobs, JOB_COLUMNS, job_row, "no jobs")
     if more:
         out.error(f"more: avocet jobs list --before {more}")
     return OK

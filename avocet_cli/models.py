@@ -7,20 +7,14 @@ from pathlib import Path
 
 from avocet_cli.client import ApiClient
 from avocet_cli.errors import OK, CliError
-from avocet_cli.format import Output, number, table, when
+from avocet_cli.format import Output, number, when
 
 
 def list_models(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
-    found = client.get("/api/models")
-    if out.as_json:
-        for model in found:
-            out.record(model)
-        return OK
-    rows = [[m.get("name"), m.get("current_version"), m.get("base_model"), number(m.get("val_macro_f1")),
-             number(m.get("val_accuracy")), when(m.get("timestamp")), _versions(m.get("versions"))]
-            for m in found]  # fmt: skip
-    out.line(table(["NAME", "VERSION", "BASE", "F1", "ACCURACY", "UPDATED", "VERSIONS"], rows) if found
-             else "no published models: fine-tune one with avocet jobs submit")  # fmt: skip
+    out.listing(client.get("/api/models"), ["NAME", "VERSION", "BASE", "F1", "ACCURACY", "UPDATED", "VERSIONS"],
+                lambda m: [m.get("name"), m.get("current_version"), m.get("base_model"), number(m.get("val_macro_f1")),
+                           number(m.get("val_accuracy")), when(m.get("timestamp")), _versions(m.get("versions"))],
+                "no published models: fine-tune one with avocet jobs submit")  # fmt: skip
     return OK
 
 

@@ -27,7 +27,7 @@ from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-REAP_EVERY_S = 3.0  # with the 15 s heartbeat TTL, a dead worker's job is failed within about 18 s
+REAP_EVERY_S = 2.0  # with the 10 s heartbeat TTL, a dead worker's job is failed within about 12 s
 
 
 @asynccontextmanager

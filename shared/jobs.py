@@ -31,7 +31,7 @@ from shared.redis_ops import Op, script
 from shared.settings import get_settings
 
 PAGE_CHUNK, PAGE_SCANS = 500, 20
-HEARTBEAT_TTL_S = 15
+HEARTBEAT_TTL_S = 10  # the running job beats every 0.5 s; 10 s absorbs a loaded box without slowing detection
 REAP_GRACE_S = 10  # a running job is failed once its heartbeat has been missing this much longer than its TTL
 GRACE_WINDOW_S = HEARTBEAT_TTL_S + REAP_GRACE_S  # ... only this soon after Redis started; later, once its TTL ran out
 LOST_MESSAGE_AFTER_S = 60  # a queued job is failed once its task message has been missing from the broker this long

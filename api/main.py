@@ -21,7 +21,7 @@ from api.fanout import EventHub
 from api.routes import base_models, benchmark, datasets, finetune, health, jobs, models, predict, session, web
 from api.security import TOKEN_HINT, RequestGuard
 from api.task_sender import TaskSender
-from shared import jobs as job_store
+from shared import job_reaper
 from shared.redis_ops import run_async
 from shared.settings import Settings, get_settings
 
@@ -61,7 +61,7 @@ async def _reap_forever(redis: Redis, stop: asyncio.Event) -> None:
     """Fail running jobs whose worker stopped heartbeating (shared/jobs.py explains the design), until `stop`."""
     while not stop.is_set():
         try:
-            reaped = await run_async(redis, job_store.reap_stale())
+            reaped = await run_async(redis, job_reaper.reap_stale())
             if reaped:
                 log.warning("marked job(s) %s failed: their worker is gone", ", ".join(reaped))
         except Exception:

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fault_stack import MODEL_NAME, TERMINAL, Follower, Prober, Stack  # noqa: E402
 
-from shared import jobs as job_store  # noqa: E402
+from shared import job_reaper, jobs  # noqa: E402
 
-FROZEN_S = job_store.HEARTBEAT_TTL_S + getattr(job_store, "REAP_GRACE_S", 0) + 5 + 5  # TTL, grace, reaper, margin
+FROZEN_S = jobs.HEARTBEAT_TTL_S + job_reaper.REAP_GRACE_S + 5 + 5  # TTL, grace, reaper, margin
 DOWN_S = 60.0
 
 

@@ -10,7 +10,8 @@ Prints requests/s, emails/s, p50/p99 latency and the cores server and clients us
 from --clients clients and 1-email requests from one client; the pipeline's emails/s with torch's default threads and
 with one (the faster is the reference); the first predict (model load) and the slowest /api/health meanwhile.
 Targets: emails/s >= 3x the pipeline's; p99 of a 1-email request < 50 ms. Clients send back to back, so with N of
-them a request's mean latency is at least N / (emails/s the server can do).
+them a request's mean latency is at least N / (emails/s the server can do); the `engine ceiling` line measures that
+rate for the model alone (no HTTP), which bounds both targets on the machine at hand.
 """
 
 import argparse
@@ -198,6 +199,35 @@ class Pipeline:
         return max(rates.values())
 
 
+def engine_ceiling(model: Path, rows: list[dict], clients: int, emails: int = 96) -> float:
+    """What the model alone can do here, with no HTTP, no event loop and no clients beside it: one FineTunedAdapter
+    shared by one thread per core (one torch thread each, as api/predictor.py runs it), each computing batches of
+    `clients` emails (what 1-email requests from `clients` clients become at best). Printed with the least mean
+    latency it allows: `clients` back-to-back clients each wait at least clients / ceiling per request."""
+    import torch
+
+    from worker.inference.fine_tuned import FineTunedAdapter
+
+    adapter = FineTunedAdapter(model)
+    cores = len(os.sched_getaffinity(0))
+    batches = [[(r["subject"], r["body"]) for r in rows[i : i + clients]] for i in range(0, emails, clients)]
+
+    def work(share: list[list[tuple[str, str]]]) -> None:
+        torch.set_num_threads(1)
+        for batch in share:
+            adapter.logits(batch)
+
+    with ThreadPoolExecutor(cores) as pool:
+        list(pool.map(work, [batches[:1]] * cores))  # warm-up
+        started = time.perf_counter()
+        list(pool.map(work, [batches[i::cores] for i in range(cores)]))
+        rate = sum(map(len, batches)) / (time.perf_counter() - started)
+    print(f"engine ceiling (the model alone, {cores} threads x 1 torch thread, batches of {clients}): "
+          f"{rate:.1f} emails/s; {clients} back-to-back clients then wait >= {1000 * clients / rate:.0f} ms "
+          "per 1-email request on average")  # fmt: skip
+    return rate
+
+
 async def measure(base_url: str, rows: list[dict], model: Path, args) -> None:
     baseline = Pipeline(model)
     limits = httpx.Limits(max_connections=args.clients + 2, max_keepalive_connections=args.clients + 2)
@@ -215,6 +245,9 @@ async def measure(base_url: str, rows: list[dict], model: Path, args) -> None:
             await drive(client, rows, first, 32, args.clients, 1, batched)
             await drive(client, rows, first, 1, 1, 8, alone)
     rate = baseline.rate()
+    ceiling = engine_ceiling(model, rows, args.clients)
+    print(f"engine ceiling / pipeline: {ceiling / rate:.2f}x (the most this model, in this precision, can serve "
+          "here, whatever the server)")  # fmt: skip
     print(single.line(f"API, {args.clients} clients x 1 email", rate))
     print(batched.line(f"API, {args.clients} clients x 32 emails", rate))
     print(alone.line("API, 1 client x 1 email", rate))

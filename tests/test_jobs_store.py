@@ -2,7 +2,7 @@
 
 import json
 
-from shared import events, job_lease, jobs, keys
+from shared import events, job_lease, job_queries, job_reaper, jobs, keys
 from shared.redis_ops import run_sync
 
 
@@ -28,7 +28,7 @@ def test_list_is_newest_first_with_queue_positions(redis_client):
     for job_id in ("a", "b", "c"):
         _create(redis_client, job_id)
     run_sync(redis_client, jobs.claim("a", "w1"))
-    listed = run_sync(redis_client, jobs.list_jobs())
+    listed = run_sync(redis_client, job_queries.list_jobs())
     assert [(j["id"], j["state"], j["queue_position"]) for j in listed] == [
         ("c", "queued", 2), ("b", "queued", 1), ("a", "running", None),
     ]
@@ -80,14 +80,14 @@ def _age_suspicion(r, job_id, seconds):
 
 
 def test_reaper_fails_running_jobs_without_heartbeat(redis_client, monkeypatch):
-    monkeypatch.setattr(jobs, "GRACE_WINDOW_S", 10**9)  # as if Redis had just restarted: the grace applies
+    monkeypatch.setattr(job_reaper, "GRACE_WINDOW_S", 10**9)  # as if Redis had just restarted: the grace applies
     for job_id in ("dead", "alive"):
         _create(redis_client, job_id)
         run_sync(redis_client, jobs.claim(job_id, "w1"))
     redis_client.delete(keys.job_alive("dead"))  # as if its heartbeat TTL ran out
-    assert run_sync(redis_client, jobs.reap_stale()) == []  # first seen missing: its worker gets REAP_GRACE_S more
-    _age_suspicion(redis_client, "dead", jobs.REAP_GRACE_S)
-    assert run_sync(redis_client, jobs.reap_stale()) == ["dead"]
+    assert run_sync(redis_client, job_reaper.reap_stale()) == []  # first seen missing: its worker gets REAP_GRACE_S more
+    _age_suspicion(redis_client, "dead", job_reaper.REAP_GRACE_S)
+    assert run_sync(redis_client, job_reaper.reap_stale()) == ["dead"]
     dead = run_sync(redis_client, jobs.get_job("dead"))
     assert dead["state"] == "failed" and "worker w1 stopped" in dead["error"]["message"]
     last = _events(redis_client, "dead")[-1]
@@ -96,18 +96,18 @@ def test_reaper_fails_running_jobs_without_heartbeat(redis_client, monkeypatch):
 
 
 def test_long_after_a_redis_start_a_missing_heartbeat_is_reaped_at_once(redis_client, monkeypatch):
-    monkeypatch.setattr(jobs, "GRACE_WINDOW_S", 0)  # Redis has been up longer than any heartbeat TTL
+    monkeypatch.setattr(job_reaper, "GRACE_WINDOW_S", 0)  # Redis has been up longer than any heartbeat TTL
     _create(redis_client, "dead")
     run_sync(redis_client, jobs.claim("dead", "w1"))
     redis_client.delete(keys.job_alive("dead"))
-    assert run_sync(redis_client, jobs.reap_stale()) == ["dead"]
+    assert run_sync(redis_client, job_reaper.reap_stale()) == ["dead"]
 
 
 def test_a_restarted_worker_fails_its_own_leftovers_at_once(redis_client):
     for job_id, worker in (("mine", "w1"), ("other", "w2")):
         _create(redis_client, job_id)
         run_sync(redis_client, jobs.claim(job_id, worker))
-    assert run_sync(redis_client, jobs.reap_stale(restarted_worker="w1")) == ["mine"]
+    assert run_sync(redis_client, job_reaper.reap_stale(restarted_worker="w1")) == ["mine"]
     assert run_sync(redis_client, jobs.get_job("other"))["state"] == "running"
 
 
@@ -134,15 +134,15 @@ def test_publish_hook_records_celery_call_jobs(redis_client, monkeypatch):
 
 def test_a_heartbeat_back_within_the_grace_keeps_the_job(redis_client, monkeypatch):
     """After a Redis restart every heartbeat TTL has run out at once; a worker that beats again is not reaped."""
-    monkeypatch.setattr(jobs, "GRACE_WINDOW_S", 10**9)
+    monkeypatch.setattr(job_reaper, "GRACE_WINDOW_S", 10**9)
     _create(redis_client, "a")
     run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))
     redis_client.delete(keys.job_alive("a"))
-    assert run_sync(redis_client, jobs.reap_stale()) == []
+    assert run_sync(redis_client, job_reaper.reap_stale()) == []
     assert run_sync(redis_client, job_lease.beat("a", "lease-1")) == (job_lease.OWNED, None)
     _age_suspicion(redis_client, "a", 0)
     redis_client.delete(keys.job_alive("a"))
-    assert run_sync(redis_client, jobs.reap_stale()) == []  # the clock started again
+    assert run_sync(redis_client, job_reaper.reap_stale()) == []  # the clock started again
     assert run_sync(redis_client, jobs.get_job("a"))["state"] == "running"
 
 
@@ -150,7 +150,7 @@ def test_worker_lost_while_publishing_does_not_claim_the_old_model(redis_client)
     _create(redis_client, "a", name="m")
     run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))
     assert run_sync(redis_client, job_lease.begin_publish("a", "lease-1")) == job_lease.PUBLISH
-    assert run_sync(redis_client, jobs.reap_stale(restarted_worker="w1")) == ["a"]
+    assert run_sync(redis_client, job_reaper.reap_stale(restarted_worker="w1")) == ["a"]
     assert "may already be the new model" in run_sync(redis_client, jobs.get_job("a"))["error"]["message"]
 
 
@@ -160,7 +160,7 @@ def test_missing_or_partial_records_read_as_none(redis_client):
     redis_client.zadd(keys.JOBS_ALL, {"ghost": 99, "gone": 100})
     assert run_sync(redis_client, jobs.get_job("ghost")) is None
     assert run_sync(redis_client, jobs.get_job("gone")) is None
-    assert [j["id"] for j in run_sync(redis_client, jobs.list_jobs())] == ["a"]
+    assert [j["id"] for j in run_sync(redis_client, job_queries.list_jobs())] == ["a"]
     assert run_sync(redis_client, jobs.cancel("gone")) is None and not redis_client.exists(keys.cancel_flag("gone"))
 
 
@@ -212,7 +212,7 @@ def test_a_worker_ends_a_job_whose_record_redis_lost(redis_client):
     assert job["error"]["message"] == "lost"
     log = _events(redis_client, "a")
     assert [(e["id"], e["data"]) for e in log] == [(8, {"reason": "state_lost", "state": "failed"})]
-    assert [j["id"] for j in run_sync(redis_client, jobs.list_jobs())] == ["a"]
+    assert [j["id"] for j in run_sync(redis_client, job_queries.list_jobs())] == ["a"]
     assert not redis_client.zcard(keys.JOBS_RUNNING)
 
 
@@ -226,10 +226,10 @@ def test_queued_jobs_without_a_task_message_are_failed(redis_client):
         _create(redis_client, job_id)
     redis_client.lpush(keys.QUEUE, _broker_message("listed"))
     redis_client.hset(keys.BROKER_UNACKED, "tag-1", json.dumps([json.loads(_broker_message("taken")), "gpu", "gpu"]))
-    assert run_sync(redis_client, jobs.reap_stale()) == []  # first seen without a message: it may be in flight
+    assert run_sync(redis_client, job_reaper.reap_stale()) == []  # first seen without a message: it may be in flight
     for job_id in ("listed", "taken", "orphan"):
-        _age_suspicion(redis_client, job_id, jobs.LOST_MESSAGE_AFTER_S)
-    assert run_sync(redis_client, jobs.reap_stale()) == ["orphan"]
+        _age_suspicion(redis_client, job_id, job_reaper.LOST_MESSAGE_AFTER_S)
+    assert run_sync(redis_client, job_reaper.reap_stale()) == ["orphan"]
     orphan = run_sync(redis_client, jobs.get_job("orphan"))
     assert orphan["state"] == "failed" and "task message was lost" in orphan["error"]["message"]
     assert _events(redis_client, "orphan")[-1]["data"] == {"reason": "message_lost", "state": "failed"}
@@ -239,6 +239,6 @@ def test_queued_jobs_without_a_task_message_are_failed(redis_client):
 
 def test_a_claim_clears_the_suspicion_of_a_lost_message(redis_client):
     _create(redis_client, "a")
-    assert run_sync(redis_client, jobs.reap_stale()) == []
+    assert run_sync(redis_client, job_reaper.reap_stale()) == []
     assert run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))  # the worker had it after all
     assert not redis_client.exists(keys.job_suspect("a"))

@@ -13,7 +13,7 @@ import pytest
 import redis
 from service_helpers import wait_until
 
-from shared import events, jobs, keys
+from shared import events, job_reaper, jobs, keys
 from shared.redis_ops import run_sync
 from shared.redis_server import start_redis
 from worker.queue import job_link
@@ -278,8 +278,8 @@ def test_the_lost_message_check_reads_celerys_own_messages(redis_client, redis_s
     with app.connection_for_write() as connection:  # a worker takes the oldest and has not acknowledged it yet
         assert connection.default_channel.basic_get(keys.QUEUE, no_ack=False).headers["id"] == "taken"
         assert redis_client.hlen(keys.BROKER_UNACKED) == 1 and redis_client.llen(keys.QUEUE) == 1
-        assert run_sync(redis_client, jobs.reap_stale()) == []
+        assert run_sync(redis_client, job_reaper.reap_stale()) == []
         for job_id in ("waiting", "taken", "orphan"):
-            redis_client.set(keys.job_suspect(job_id), int(redis_client.time()[0]) - jobs.LOST_MESSAGE_AFTER_S)
-        assert run_sync(redis_client, jobs.reap_stale()) == ["orphan"]
+            redis_client.set(keys.job_suspect(job_id), int(redis_client.time()[0]) - job_reaper.LOST_MESSAGE_AFTER_S)
+        assert run_sync(redis_client, job_reaper.reap_stale()) == ["orphan"]
     app.close()

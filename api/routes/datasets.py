@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from api.deps import RedisDep, SettingsDep, TokenDep
 from api.upload import read_upload
-from shared import datasets, jobs
+from shared import datasets, job_queries
 from shared.redis_ops import run_async
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -102,5 +102,5 @@ async def delete_dataset(dataset_id: DatasetId, settings: SettingsDep, redis: Re
 
 
 async def _active_jobs_using(redis: Redis, dataset_id: str) -> list[str]:
-    active = await run_async(redis, jobs.active_jobs())
+    active = await run_async(redis, job_queries.active_jobs())
     return [job["id"] for job in active if job.get("data") == dataset_id]

@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from api.deps import HubDep, LastEventIdDep, RedisDep, SenderDep
 from api.sse import event_response
-from shared import events, jobs
+from shared import events, job_queries, jobs
 from shared.job_schema import EventPage, Job, with_estimate
 from shared.job_states import TERMINAL_STATES
 from shared.redis_ops import run_async
@@ -46,7 +46,7 @@ async def read_jobs(
 ) -> list[dict]:
     """Jobs newest first, with queue positions (1 = next to run). When there are more, the `X-Next-Before` header
     holds the cursor for the next page (pass it as `before`)."""
-    found, more = await run_async(redis, jobs.page_jobs(limit, before, kind))
+    found, more = await run_async(redis, job_queries.page_jobs(limit, before, kind))
     if more and found:
         response.headers["X-Next-Before"] = found[-1]["id"]
     return [with_estimate(job) for job in found]

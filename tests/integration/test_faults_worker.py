@@ -19,7 +19,7 @@ import pytest
 import redis
 from service_helpers import REPO, VENV_BIN, wait_until
 
-from shared import events, jobs, keys
+from shared import events, job_reaper, jobs, keys
 from shared.redis_ops import run_sync
 from shared.redis_server import start_redis
 
@@ -100,7 +100,7 @@ class Stack:
     def _reap(self) -> None:
         while not self.stop_reaper.wait(5):
             try:
-                run_sync(self.client(), jobs.reap_stale())
+                run_sync(self.client(), job_reaper.reap_stale())
             except redis.RedisError:
                 pass  # Redis is down in some tests: the API's loop retries too
 

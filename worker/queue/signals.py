@@ -20,7 +20,7 @@ import time
 
 from celery import signals
 
-from shared import jobs, keys
+from shared import job_reaper, jobs, keys
 from shared.model_store import clean_stale_staging
 from shared.redis_ops import run_sync
 from shared.settings import get_settings
@@ -55,7 +55,7 @@ def reap_and_beat(sender=None, **_):
     if removed:
         log.warning("removed %d staging folder(s) of dead runs: %s", len(removed), ", ".join(p.name for p in removed))
     try:
-        reaped = run_sync(_client(), jobs.reap_stale(restarted_worker=hostname))
+        reaped = run_sync(_client(), job_reaper.reap_stale(restarted_worker=hostname))
     except Exception:  # Redis is away: the API processes reap as soon as it is back
         log.warning("could not check for jobs left running by a dead worker", exc_info=True)
         reaped = []

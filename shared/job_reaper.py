@@ -1,0 +1,91 @@
+"""Crash detection: fail running jobs whose worker is gone and queued jobs whose task message is gone.
+
+Run by every API process every REAP_EVERY_S (api/main.py) and by each worker at start-up (for its own leftovers).
+A running job's heartbeat key (shared/job_lease.py) expires HEARTBEAT_TTL_S after its worker's last beat; the
+job is then failed `worker_lost` at the next check, except in the first GRACE_WINDOW_S after Redis (re)started,
+when every TTL ran out at once and live workers get REAP_GRACE_S more (measured on the Redis clock) to beat again.
+A worker restarting under the same name fails its own leftovers at once. Queued jobs that have had no task message
+in the broker for LOST_MESSAGE_AFTER_S (the API or a worker died between recording and sending, or taking and
+claiming) fail `message_lost`. Each failure is the store's guarded transition, so a job that a live worker ends
+at the same moment is ended once.
+"""
+
+import json
+from typing import Any
+
+from shared import keys
+from shared.job_queries import as_text, running_jobs
+from shared.jobs import HEARTBEAT_TTL_S, Guard, fail, reject
+from shared.redis_ops import Op
+
+REAP_GRACE_S = 10  # a running job is failed once its heartbeat has been missing this much longer than its TTL
+GRACE_WINDOW_S = HEARTBEAT_TTL_S + REAP_GRACE_S  # ... only this soon after Redis started; later, once its TTL ran out
+LOST_MESSAGE_AFTER_S = 60  # a queued job is failed once its task message has been missing from the broker this long
+
+
+def _reap_grace() -> Op[float]:
+    """REAP_GRACE_S just after Redis (re)started, when every heartbeat TTL ran out at once and live workers need a
+    moment to beat again; none otherwise, so a dead worker's job is failed as soon as its heartbeat expires."""
+    server = yield lambda r: r.info("server")
+    return REAP_GRACE_S if int(server.get("uptime_in_seconds", 0)) < GRACE_WINDOW_S else 0
+
+
+def reap_stale(restarted_worker: str | None = None) -> Op[list[str]]:
+    """Fail running jobs whose worker is gone (heartbeat missing for its TTL + REAP_GRACE_S, or the worker itself
+    restarted) and queued jobs whose task message is gone (fail_lost_messages); returns their ids."""
+    reaped, grace = [], (yield from _reap_grace())
+    for job in (yield from running_jobs()):
+        own = restarted_worker is not None and job.get("worker") == restarted_worker
+        if not own and (yield lambda r, j=job["id"]: r.exists(keys.job_alive(j))):
+            continue
+        guard = Guard(dead_for=-1 if own else grace)
+        if (yield from fail(job["id"], _worker_lost(job), "worker_lost", guard=guard)):
+            reaped.append(job["id"])
+    return reaped + (yield from fail_lost_messages())
+
+
+def _worker_lost(job: dict[str, Any]) -> str:
+    worker = job.get("worker")
+    if job.get("publishing"):  # never claim the previous model is untouched: the new one may be in place
+        return (f"worker {worker} stopped while publishing the model (crash or kill): models/avocet-{job.get('name')} "
+                "may already be the new model; check it before you resubmit")  # fmt: skip
+    return f"worker {worker} stopped while the job was running (crash or kill); resubmit the job"
+
+
+def fail_lost_messages() -> Op[list[str]]:
+    """Fail queued jobs that no task message stands behind: not in the broker's queue lists nor taken by a worker
+    (kombu's `unacked` hash) on checks LOST_MESSAGE_AFTER_S apart (the API died between recording and sending, a
+    worker between taking and claiming, or Redis lost the message). Reason `message_lost`; returns their ids."""
+    queued = [as_text(i) for i in (yield lambda r: r.zrange(keys.JOBS_QUEUED, 0, -1))]
+    if not queued:
+        return []
+    listed = yield lambda r: _lrange_many(r, keys.BROKER_QUEUE_KEYS)
+    taken = yield lambda r: r.hvals(keys.BROKER_UNACKED)
+    in_broker = {_task_id(raw) for items in listed for raw in items} | {_task_id(raw, taken=True) for raw in taken}
+    seen = [keys.job_suspect(job_id) for job_id in queued if job_id in in_broker]
+    if seen:
+        yield lambda r: r.delete(*seen)
+    message = ("its task message was lost before a worker started it (the API or a worker stopped at that moment, "
+               "or Redis lost data); resubmit the job")  # fmt: skip
+    failed = []
+    for job_id in (j for j in queued if j not in in_broker):
+        if (yield from reject(job_id, message, "message_lost", guard=Guard(dead_for=LOST_MESSAGE_AFTER_S))):
+            failed.append(job_id)
+    return failed
+
+
+def _lrange_many(client: Any, names: tuple[str, ...]) -> Any:
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        pipe.lrange(name, 0, -1)
+    return pipe.execute()
+
+
+def _task_id(raw: str | bytes, taken: bool = False) -> str | None:
+    """The task id (= job id) of a kombu message as stored by the Redis transport; None if it cannot be read."""
+    try:
+        message = json.loads(raw)
+        message = message[0] if taken else message
+        return message.get("headers", {}).get("id") or message.get("properties", {}).get("correlation_id")
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError):
+        return None

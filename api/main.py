@@ -58,7 +58,7 @@ async def lifespan(app: FastAPI):
 
 
 async def _reap_forever(redis: Redis, stop: asyncio.Event) -> None:
-    """Fail running jobs whose worker stopped heartbeating (shared/jobs.py explains the design), until `stop`."""
+    """Fail running jobs whose worker stopped heartbeating (shared/job_reaper.py explains the design), until `stop`."""
     while not stop.is_set():
         try:
             reaped = await run_async(redis, job_reaper.reap_stale())

@@ -14,7 +14,7 @@ KIND_OF_TASK = {name: kind for kind, name in TASKS.items()}
 
 # Celery's Redis transport (kombu): a queue is a list per priority step (the bare name holds priority 0, the
 # default), and a message taken by a worker but not yet acknowledged sits in the `unacked` hash. Read only by the
-# check for queued jobs whose task message is gone (shared/jobs.py).
+# check for queued jobs whose task message is gone (shared/job_reaper.py).
 BROKER_QUEUE_KEYS = (QUEUE, *(f"{QUEUE}\x06\x16{step}" for step in (3, 6, 9)))
 BROKER_UNACKED = "unacked"
 
@@ -60,7 +60,7 @@ def job_alive(job_id: str) -> str:
 
 def job_suspect(job_id: str) -> str:
     """When (Redis clock, unix seconds) a check first found the job without a sign of life: a running job without
-    its heartbeat, or a queued job without its task message. It is failed only if that lasts (shared/jobs.py)."""
+    its heartbeat, or a queued job without its task message. It is failed only if that lasts (shared/job_reaper.py)."""
     return f"{PREFIX}:job:{job_id}:suspect"
 
 

@@ -1,7 +1,7 @@
 """The Celery app: Redis broker and result backend from settings, one `gpu` queue, one job at a time.
 
-Delivery settings (see shared/jobs.py for the whole crash design): tasks are acknowledged when they start
-(`task_acks_late=False`), so a run longer than the Redis `visibility_timeout` is never delivered a second time,
+Delivery settings (shared/jobs.py and shared/job_reaper.py describe the whole crash design): tasks are acknowledged
+when they start (`task_acks_late=False`), so a run longer than the Redis `visibility_timeout` is never delivered twice,
 and the worker does not prefetch (`worker_disable_prefetch`), so a waiting job is never held by a busy worker and
 queue positions are true. Start a worker with:
     celery -A worker.queue.app worker -Q gpu --concurrency 1 --prefetch-multiplier 1 -E

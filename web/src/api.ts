@@ -61,7 +61,8 @@ async function failure(res: Response, path: string): Promise<ApiError> {
   return new ApiError(message, res.status, body?.detail ?? null, Number.isFinite(retry) && retry > 0 ? retry : null)
 }
 
-async function request<T>(path: string, init: RequestInit = {}, acceptStatus: number[] = [], retried = false): Promise<T> {
+/** The API's answer to `path`, once it is one the caller takes (ok or in `acceptStatus`); else an ApiError. */
+async function respond(path: string, init: RequestInit = {}, acceptStatus: number[] = [], retried = false): Promise<Response> {
   const headers = new Headers(init.headers)
   if (typeof init.body === 'string') headers.set('Content-Type', 'application/json')
   let res: Response
@@ -76,9 +77,14 @@ async function request<T>(path: string, init: RequestInit = {}, acceptStatus: nu
   if (proxyDown) throw new ApiError(`The API is not answering (${res.status}): check that the server is running.`, res.status)
   if (res.status === 401 && !retried) {
     await awaitSignIn()
-    return request<T>(path, init, acceptStatus, true)
+    return respond(path, init, acceptStatus, true)
   }
   if (!res.ok && !acceptStatus.includes(res.status)) throw await failure(res, path)
+  return res
+}
+
+async function request<T>(path: string, init: RequestInit = {}, acceptStatus: number[] = [], retried = false): Promise<T> {
+  const res = await respond(path, init, acceptStatus, retried)
   return (res.status === 204 ? null : await res.json()) as T
 }
 
@@ -128,6 +134,12 @@ async function allEvents(id: string): Promise<JobEvent[]> {
   return events
 }
 
+/** A page of jobs, newest first; `nextBefore` (the X-Next-Before header) is the cursor for older ones, or null. */
+async function jobsPage(query: JobsQuery = {}): Promise<{ jobs: Job[]; nextBefore: string | null }> {
+  const res = await respond(get('/api/jobs', {}, query))
+  return { jobs: (await res.json()) as Job[], nextBefore: res.headers.get('x-next-before') || null }
+}
+
 function uploadDataset(file: File): Promise<Dataset> {
   const form = new FormData()
   form.append('file', file, file.name)
@@ -144,13 +156,20 @@ export const api = {
   model: (name: string) => request<ModelDetail>(get('/api/models/{name}', { name })),
   rollback: (name: string, version: number) =>
     request<ModelDetail>(post('/api/models/{name}/rollback', { name }), send({ version })),
+  /** 409 for the current version (roll back first). */
+  deleteVersion: (name: string, version: number) =>
+    request<null>(del('/api/models/{name}/versions/{version}', { name, version: String(version) }), { method: 'DELETE' }),
+  deleteModel: (name: string) => request<null>(del('/api/models/{name}', { name }), { method: 'DELETE' }),
   predict: (name: string, emails: EmailText[], topK = 3) =>
     request<PredictResult>(post('/api/models/{name}/predict', { name }), send({ emails, top_k: topK })),
   datasets: () => request<Dataset[]>(get('/api/datasets')),
   dataset: (id: string) => request<DatasetDetail>(get('/api/datasets/{dataset_id}', { dataset_id: id })),
   uploadDataset,
+  /** 409 while a queued or running job uses it, and for the score file. */
+  deleteDataset: (id: string) => request<null>(del('/api/datasets/{dataset_id}', { dataset_id: id }), { method: 'DELETE' }),
   /** Both kinds, newest first. */
   jobs: (query: JobsQuery = {}) => request<Job[]>(get('/api/jobs', {}, query)),
+  jobsPage,
   job: (id: string) => request<Job>(get('/api/jobs/{job_id}', { job_id: id })),
   allEvents,
   startFinetune: (body: FinetuneParams) => request<Job>(post('/api/finetune/jobs'), send(body)),

@@ -1,4 +1,7 @@
-/** The datasets (the score file and uploads) and uploading one: a refused file keeps its line-numbered problems. */
+/**
+ * The datasets (the score file and uploads), uploading one (a refused file keeps its line-numbered problems) and
+ * deleting one (refused while a queued or running job uses it).
+ */
 import { ref, shallowRef } from 'vue'
 import { api } from '@/api'
 import type { Dataset } from '@/types'
@@ -10,6 +13,8 @@ export function useDatasets() {
   const loading = ref(true)
   const uploading = ref(false)
   const uploadError = shallowRef<UploadFailure | null>(null)
+  const removing = ref(false)
+  const removeError = ref<string | null>(null)
 
   async function refresh() {
     try {
@@ -38,6 +43,22 @@ export function useDatasets() {
     }
   }
 
+  /** Deletes an upload and lists the rest; false (with `removeError` saying why) when the API refused. */
+  async function remove(dataset: Dataset): Promise<boolean> {
+    removing.value = true
+    removeError.value = null
+    try {
+      await api.deleteDataset(dataset.id)
+      await refresh()
+      return true
+    } catch (e) {
+      removeError.value = `Could not delete ${dataset.name}: ${(e as Error).message}`
+      return false
+    } finally {
+      removing.value = false
+    }
+  }
+
   refresh()
-  return { list, error, loading, refresh, uploading, uploadError, upload }
+  return { list, error, loading, refresh, uploading, uploadError, upload, removing, removeError, remove }
 }

@@ -1,4 +1,7 @@
-/** One published model: its versions, training_info and card; rolling back makes an earlier version current. */
+/**
+ * One published model: its versions, training_info and card; rolling back makes an earlier version current;
+ * deleting removes a version that is not current (then reloads), or the whole model.
+ */
 import { ref, shallowRef, toValue, watch, type MaybeRefOrGetter } from 'vue'
 import { api } from '@/api'
 import type { ModelDetail } from '@/types'
@@ -9,6 +12,8 @@ export function useModel(name: MaybeRefOrGetter<string>) {
   const loading = ref(true)
   const rolling = ref(false)
   const rollbackError = ref<string | null>(null)
+  const deleting = ref(false)
+  const deleteError = ref<string | null>(null)
 
   async function load() {
     loading.value = true
@@ -36,6 +41,31 @@ export function useModel(name: MaybeRefOrGetter<string>) {
     }
   }
 
+  /** Runs one delete; false (with `deleteError` saying why) when the API refused it. */
+  async function remove(what: string, call: () => Promise<unknown>): Promise<boolean> {
+    deleting.value = true
+    deleteError.value = null
+    try {
+      await call()
+      return true
+    } catch (e) {
+      deleteError.value = `Could not delete ${what}: ${(e as Error).message}`
+      return false
+    } finally {
+      deleting.value = false
+    }
+  }
+
+  async function deleteVersion(version: number): Promise<boolean> {
+    const done = await remove(`version ${version}`, () => api.deleteVersion(toValue(name), version))
+    if (done) await load()
+    return done
+  }
+
+  const deleteModel = () => remove(`avocet-${toValue(name)}`, () => api.deleteModel(toValue(name)))
+
   watch(() => toValue(name), load, { immediate: true })
-  return { data, error, loading, reload: load, rolling, rollbackError, rollback }
+  return {
+    data, error, loading, reload: load, rolling, rollbackError, rollback, deleting, deleteError, deleteVersion, deleteModel,
+  }
 }

@@ -55,4 +55,46 @@ describe('DataView', () => {
     expect(wrapper.find('[data-testid="dataset-detail"]').attributes('data-id')).toBe(UPLOADED)
     expect(wrapper.findAll('[data-testid="dataset-item"]').map((b) => b.attributes('aria-pressed'))).toEqual(['true', 'false'])
   })
+
+  it('deletes an upload only after confirming, shows a refusal (a job uses it), and never offers the score file', async () => {
+    const other = 'ds-00000000000000bb'
+    let list = [makeDataset({ id: UPLOADED, name: 'mine.jsonl' }), makeDataset({ id: other }),
+      makeDataset({ id: 'score-file', source: 'score_file' })]
+    let busy = true
+    const api = fakeApi({
+      'GET /api/datasets': () => list,
+      [`GET /api/datasets/${UPLOADED}`]: () => detail(list[0]!),
+      [`GET /api/datasets/${other}`]: () => detail(list[1]!),
+      [`DELETE /api/datasets/${UPLOADED}`]: () => {
+        if (busy) return json({ detail: `dataset ${UPLOADED} is used by job(s) ft-1: cancel them or wait` }, 409)
+        list = list.filter((d) => d.id !== UPLOADED)
+        return new Response(null, { status: 204 })
+      },
+    })
+    const { wrapper, router } = await mountAt(`/data?id=${UPLOADED}`, DataView)
+    await flushPromises()
+    const buttons = wrapper.findAll('[data-testid="dataset-delete"]')
+    expect(buttons.map((b) => b.attributes('aria-label')))
+      .toEqual([`Delete dataset mine.jsonl (${UPLOADED})`, `Delete dataset ${other}.jsonl (${other})`])
+
+    await buttons[0]!.trigger('click')
+    await flushPromises()
+    expect(wrapper.find('dialog').text()).toContain('Delete mine.jsonl?')
+    await wrapper.find('[data-testid="confirm-cancel"]').trigger('click')
+    expect(api.calls.filter((c) => c.startsWith('DELETE'))).toEqual([])
+
+    await buttons[0]!.trigger('click')
+    await wrapper.find('[data-testid="confirm-ok"]').trigger('click')
+    await flushPromises()
+    expect(wrapper.find('[data-testid="confirm-error"]').text())
+      .toBe(`Could not delete mine.jsonl: dataset ${UPLOADED} is used by job(s) ft-1: cancel them or wait`)
+
+    busy = false
+    await wrapper.find('[data-testid="confirm-ok"]').trigger('click')
+    await flushPromises()
+    expect(api.calls.filter((c) => c.startsWith('DELETE'))).toEqual([`DELETE /api/datasets/${UPLOADED}`, `DELETE /api/datasets/${UPLOADED}`])
+    expect(wrapper.findAll('[data-testid="dataset-item"]').map((b) => b.attributes('data-id'))).toEqual([other, 'score-file'])
+    expect(router.currentRoute.value.query.id).toBe(other) // the deleted one was shown: the next one is
+    expect(wrapper.find('[data-testid="confirm-error"]').exists()).toBe(false)
+  })
 })

@@ -3,7 +3,7 @@ import { flushPromises } from '@vue/test-utils'
 import TrainView from './TrainView.vue'
 import { FakeEventSource } from '@/testing/FakeEventSource'
 import { BASE_MODELS, makeDataset } from '@/testing/fixtures'
-import { fakeApi, mountAt } from '@/testing/fakeApi'
+import { fakeApi, json, mountAt } from '@/testing/fakeApi'
 import { makeJob } from '@/testing/jobs'
 import type { Job } from '@/types'
 
@@ -76,5 +76,37 @@ describe('TrainView', () => {
     ])
     expect(last().url).toBe('/api/jobs/ft-new/events')
     expect(wrapper.find('[data-testid="curve-loss"]').text()).toContain('No points yet')
+  })
+
+  it('appends older jobs page by page (X-Next-Before), hides the button at the end, and keeps the newest live', async () => {
+    jobs = Array.from({ length: 60 }, (_, i) => makeJob({ id: `ft-${60 - i}`, state: 'succeeded' })) // ft-60 newest
+    const api = fakeApi({
+      ...routes,
+      'GET /api/jobs': (_init, url) => { // the API's contract: newest first, older than `before`, a cursor when more
+        const query = new URL(url, 'http://x').searchParams
+        const limit = Number(query.get('limit') ?? 50)
+        const from = query.has('before') ? jobs.findIndex((j) => j.id === query.get('before')) + 1 : 0
+        const page = jobs.slice(from, from + limit)
+        const more = from + limit < jobs.length
+        return json(page, 200, more ? { 'X-Next-Before': page.at(-1)!.id } : {})
+      },
+    })
+    const { wrapper } = await mountAt('/train', TrainView)
+    await flushPromises()
+    const ids = () => wrapper.findAll('[data-testid="job-row"]').map((r) => r.attributes('data-id'))
+    const rows = () => wrapper.findAll('[data-testid="job-row"]')
+    expect(rows()).toHaveLength(50)
+
+    await wrapper.find('[data-testid="load-older"]').trigger('click')
+    await flushPromises()
+    expect(api.calls).toContain('GET /api/jobs?limit=50&before=ft-11')
+    expect(rows()).toHaveLength(60)
+    expect(wrapper.find('[data-testid="load-older"]').exists()).toBe(false) // no X-Next-Before: nothing older
+
+    jobs = [makeJob({ id: 'ft-61', state: 'running', name: 'newest' }), ...jobs] // ft-11 falls off the newest page
+    await vi.advanceTimersByTimeAsync(2000)
+    await flushPromises()
+    expect(rows()).toHaveLength(61) // no job lost between the live page and the older ones, none twice
+    expect(ids()).toEqual(Array.from({ length: 61 }, (_, i) => `ft-${61 - i}`))
   })
 })

@@ -9,7 +9,9 @@ small LRU of loaded models, and the bounded queue the work goes through.
 - Bounds: at most predict_concurrency + predict_queue requests are inside at once; past that, Overloaded (503 +
   Retry-After) at once, so a burst never piles up. predict_concurrency batches compute at once, each in a pool thread
   with its share of the cores (_share_cores); requests for one model that wait while it computes go together as the
-  next batch (up to MAX_BATCH_EMAILS), which is what makes many small requests cheap. A request alone is one
+  next batch (up to MAX_BATCH_EMAILS), which is what makes many small requests cheap. A batch that is all the
+  predictor has to do (nothing else running, waiting or loading) runs alone on every core and holds the others back
+  until it ends: a lone interactive request is not left on one core while the rest idle. A request alone is one
   FineTunedAdapter.logits call, so its labels are exactly classify_batch's; batched with others they are
   classify_batch's for the combined list (bf16 rounding may then flip a near-tie, as it may between classify and
   classify_batch).
@@ -135,9 +137,11 @@ class Predictor:
         self.limit = settings.predict_concurrency + settings.predict_queue
         self.in_flight, self._running, self._waiting = 0, 0, []
         self._mean_s = 0.1  # recent seconds per request, for Retry-After
-        threads = max(1, (_cores() - 1) // self.concurrency)  # one core stays with the event loop
+        self.share = max(1, (_cores() - 1) // self.concurrency)  # one core stays with the event loop
+        self.wide = max(self.share, _cores())  # a batch alone: the event loop has nothing else to do meanwhile
+        self._wide_running = False
         self._pool = ThreadPoolExecutor(
-            self.concurrency, thread_name_prefix="avocet-predict", initializer=_share_cores, initargs=(threads,)
+            self.concurrency, thread_name_prefix="avocet-predict", initializer=_share_cores, initargs=(self.share,)
         )
         weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
         self._cache: OrderedDict[tuple[str, int], tuple[tuple[int, int], Any]] = OrderedDict()
@@ -168,7 +172,7 @@ class Predictor:
     def _dispatch(self) -> None:
         """Start batches while threads are free: the oldest waiting request plus later ones for the same model."""
         self._waiting = [job for job in self._waiting if not job.future.done()]  # drop callers that went away
-        while self._running < self.concurrency and self._waiting:
+        while self._running < self.concurrency and self._waiting and not self._wide_running:
             first, size, batch = self._waiting[0], 0, []
             for job in [job for job in self._waiting if job.adapter is first.adapter]:
                 if batch and size + len(job.emails) > MAX_BATCH_EMAILS:
@@ -176,13 +180,17 @@ class Predictor:
                 batch.append(job)
                 size += len(job.emails)
             self._waiting = [job for job in self._waiting if job not in batch]
-            self._running += 1
+            wide = self.wide > self.share and self._running == 0 and not self._waiting and not self._loading
+            self._running, self._wide_running = self._running + 1, wide
             work = [(job.emails, job.top_k) for job in batch]
-            done = asyncio.get_running_loop().run_in_executor(self._pool, batch_predictions, first.adapter, work)
+            threads = self.wide if wide else self.share
+            done = asyncio.get_running_loop().run_in_executor(
+                self._pool, _on_threads, threads, self.share, batch_predictions, first.adapter, work
+            )
             done.add_done_callback(partial(self._finished, batch))
 
     def _finished(self, batch: list[Job], done: asyncio.Future) -> None:
-        self._running -= 1
+        self._running, self._wide_running = self._running - 1, False
         for index, job in enumerate(batch):
             if job.future.done():  # its caller went away
                 continue
@@ -230,6 +238,19 @@ class Predictor:
 def _cores() -> int:
     """The cores this process may run on (its affinity, e.g. a container's cpuset), else the machine's."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _on_threads(threads: int, share: int, fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args) with `threads` torch threads in this pool thread, then back to its share."""
+    import torch
+
+    if threads == share:
+        return fn(*args)
+    torch.set_num_threads(threads)
+    try:
+        return fn(*args)
+    finally:
+        torch.set_num_threads(share)
 
 
 def _share_cores(threads: int) -> None:

@@ -135,6 +135,7 @@ class FakeAdapter:
         import torch
 
         self.owner.batches.append(len(rows))
+        self.owner.threads.append(torch.get_num_threads())
         if self.owner.compute_gate is not None:
             self.owner.computing.set()
             assert self.owner.compute_gate.wait(WAIT_S)
@@ -149,6 +150,7 @@ class FakeModels:
         self.loading, self.computing = threading.Event(), threading.Event()
         self.loads: list[Path] = []
         self.batches: list[int] = []
+        self.threads: list[int] = []  # torch threads of each batch
 
     def __call__(self, folder: Path) -> FakeAdapter:
         self.loads.append(folder)
@@ -272,6 +274,31 @@ def test_requests_waiting_for_one_model_go_as_one_batch(fake_client, tmp_path):
     assert [r.status_code for r in results] == [200] * 4
     assert [len(r.json()["predictions"]) for r in results] == [2, 3, 3, 3]
     assert models.batches == [2, 9]
+
+
+def test_a_batch_alone_gets_every_core_and_batches_side_by_side_share_them(fake_client, tmp_path):
+    publish_fake(tmp_path / "models", "m")
+    gate = threading.Event()
+    models = FakeModels(compute_gate=gate)
+    client = fake_client(models, predict_concurrency=2, predict_queue=8)
+    predictor = client.app.state.predictor
+    gate.set()
+    assert post(client, "m", EMAILS[:1]).status_code == 200  # alone
+    gate.clear()
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(post, client, "m", EMAILS[:1])
+        assert models.computing.wait(WAIT_S)
+        later = [pool.submit(post, client, "m", EMAILS[:1]) for _ in range(2)]
+        deadline = time.monotonic() + WAIT_S
+        while predictor.in_flight < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        gate.set()
+        assert [f.result(WAIT_S).status_code for f in (first, *later)] == [200] * 3
+    # The lone request and the first one ran on every core; the two that arrived meanwhile waited for it to end (no
+    # second batch beside a wide one) and then went together, alone again.
+    assert models.batches == [1, 1, 2]
+    assert models.threads == [predictor.wide] * 3
+    assert predictor.wide == max(predictor.share, os.sched_getaffinity(0).__len__())
 
 
 def test_the_cache_keeps_the_newest_models_and_follows_new_versions(fake_client, tmp_path):

@@ -3,10 +3,12 @@ worker, the API serving web/dist), training the packaged MiniLM for one epoch on
 
 web/e2e/finetune.spec.ts, in order: signing in on a second API that has a token (a wrong token, the right one, a lost
 session mid-use, signing out); uploads
-(a refused file's line-numbered errors, then the example file's rows, label chart, drops and preview); a fine-tune
+(a refused file's line-numbered errors, then the example file's rows, label chart, drops and preview; an unused
+upload deleted after confirming); a fine-tune
 from the form with an Advanced value, its curves growing live and rebuilt after a reload mid-run; the model page
 (versions, per-class F1, confusion matrix, card); predicting one email and a pasted batch; a second run of the same
-name and a rollback to version 1 (confirmed, by keyboard); two runs compared and the worker's benchmark followed.
+name and a rollback to version 1 (confirmed, by keyboard); two runs compared and the worker's benchmark followed;
+version 2 and then the whole model deleted from the keyboard after confirming.
 Every page gets an axe scan (no serious or critical violation), a Tab walk (every control reached, focus visible),
 a no-sideways-scroll check at 390 px and screenshots at 1440 and 390 px: test-artifacts/web-<page>-<width>.png.
 """

@@ -99,9 +99,9 @@ test('data: a refused upload shows its bad lines; the example file shows rows, l
 
   await input.setInputFiles(EXAMPLE)
   const detail = page.getByTestId('dataset-detail')
+  await expect(detail).toHaveAttribute('data-id', /^ds-[0-9a-f]{16}$/) // the upload, not the score file shown before
   await expect(detail).toContainText('email_score.jsonl.example')
   state.dataset = (await detail.getAttribute('data-id'))!
-  expect(state.dataset).toMatch(/^ds-[0-9a-f]{16}$/)
   await expect(page.getByTestId('stat-Rows')).toHaveText('20')
   await expect(page.getByTestId('chart-labels')).toBeVisible()
   await expect(page.getByTestId('dropped-none')).toBeVisible()

@@ -1,5 +1,5 @@
-"""Predict's engine, one per app (app.state.predictor, made on first use): which folder a (name, version) means, a
-small LRU of loaded models, and the bounded queue the work goes through.
+"""Predict's engine, one per app (app.state.predictor, made on first use): a small LRU of loaded models and the
+bounded queue the work goes through.
 
 - The API starts without torch: the first predict of a model imports torch and loads the model in a worker thread,
   so the event loop keeps serving; concurrent first requests for one model share that one load.
@@ -17,8 +17,8 @@ small LRU of loaded models, and the bounded queue the work goes through.
   classify_batch).
 - The first load still holds the GIL for about 0.2 s while torch's libraries load (perf/predict.py prints the
   slowest /api/health answer during it).
-- Models published before versions existed (models/avocet-<name> a plain folder) are served as version 1, read
-  only: the API may mount the models volume read-only, so nothing here writes.
+- Which folder a (name, version) means is api/model_refs.py's; nothing here writes (the models volume may be
+  mounted read-only).
 """
 
 import asyncio
@@ -35,57 +35,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from shared import model_versions
-from shared.model_store import model_dir
+from api.model_refs import LIST_HINT, ModelNotFound, ModelRef, resolve
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CONFIG_FILE = "config.json"
-LIST_HINT = "GET /api/models lists the published models and their versions"
 MAX_BATCH_EMAILS = 64
 Email = tuple[str, str]
-
-
-class ModelNotFound(LookupError):
-    """No such model or version; the message is the 404's detail."""
 
 
 class Overloaded(RuntimeError):
     def __init__(self, retry_after: int):
         super().__init__(f"too many predict requests at once: retry in {retry_after} s")
         self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    name: str
-    version: int
-    folder: Path
-    stamp: tuple[int, int]  # (inode, mtime_ns) of config.json: which files this version is
-
-
-def resolve(models_dir: Path, name: str, version: int | None) -> ModelRef:
-    """The folder to load for `name` at `version` (None: the current one); ModelNotFound saying what exists."""
-    current = model_versions.current_version(models_dir, name)
-    legacy = model_dir(models_dir, name)
-    if current is None and not legacy.is_symlink() and (legacy / CONFIG_FILE).is_file():
-        if version not in (None, 1):
-            raise ModelNotFound(f"model {name!r} has no version {version}: it has only version 1 ({LIST_HINT})")
-        return _ref(name, 1, legacy)
-    wanted = current if version is None else version
-    if wanted is None:
-        raise ModelNotFound(f"no published model {name!r}: {LIST_HINT}")
-    try:
-        return _ref(name, wanted, model_versions.version_dir(models_dir, name, wanted))
-    except FileNotFoundError:
-        known = model_versions.list_versions(models_dir, name)
-        raise ModelNotFound(f"model {name!r} has no version {wanted}: versions are {known} ({LIST_HINT})") from None
-
-
-def _ref(name: str, version: int, folder: Path) -> ModelRef:
-    info = os.stat(folder / CONFIG_FILE)
-    return ModelRef(name, version, folder, (info.st_ino, info.st_mtime_ns))
 
 
 def load_adapter(folder: Path):

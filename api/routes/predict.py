@@ -12,7 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.predictor import ModelNotFound, Overloaded, Predictor
+from api.model_refs import ModelNotFound
+from api.predictor import Overloaded, Predictor
 from api.routes.models import ModelName
 
 router = APIRouter(prefix="/api/models", tags=["models"])

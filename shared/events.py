@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from shared import keys
-from shared.redis_ops import Op, script
+from shared.redis_ops import Op, as_text, script
 
 TERMINAL_TYPES = frozenset({"complete", "error"})
 STREAM_MAXLEN = 100_000  # cap per job; a 20-epoch run logs a few thousand events at most
@@ -91,11 +91,10 @@ def read_after(job_id: str, after_id: int, count: int | None = None) -> Op[list[
     """Events with id > after_id, in order."""
     start = f"0-{after_id + 1}"
     entries = yield lambda r: r.xrange(keys.event_stream(job_id), min=start, max="+", count=count)
-    return [StoredEvent(int(_s(i).split("-")[1]), _s(f.get("t", "")), _s(f.get("e", ""))) for i, f in entries]
+    return [StoredEvent(int(as_text(i).split("-")[1]), as_text(f.get("t", "")), as_text(f.get("e", "")))
+            for i, f in entries]  # fmt: skip
 
 
-def _s(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def retention_seconds(days: float) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 from shared import keys
 from shared.events import EMIT_LUA, event_body
 from shared.jobs import HEARTBEAT_TTL_S
-from shared.redis_ops import Op, script
+from shared.redis_ops import Op, as_text, script
 
 OWNED, NOT_OWNED, MISSING = 1, 0, -1
 FENCED, STATE_LOST = "fenced", "state_lost"  # stop reasons: someone else ended the job / Redis lost its record
@@ -71,15 +71,13 @@ def _lost(owned: int) -> str:
     return STATE_LOST if owned == MISSING else FENCED
 
 
-def _text(value: Any) -> Any:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def beat(job_id: str, lease: str) -> Op[tuple[int, str | None]]:
     """Refresh the heartbeat if the lease holds; (OWNED | NOT_OWNED | MISSING, stop flag or None)."""
     job_keys = (keys.job(job_id), keys.job_alive(job_id), keys.cancel_flag(job_id), keys.job_suspect(job_id))
     owned, flag = yield script(_BEAT_LUA, job_keys, (_lease(lease), HEARTBEAT_TTL_S))
-    return int(owned), _text(flag)
+    return int(owned), as_text(flag)
 
 
 def emit(
@@ -97,7 +95,7 @@ def begin_publish(job_id: str, lease: str) -> Op[str]:
     """PUBLISH when the owner may publish now (the job is marked `publishing`); otherwise why not: the stop flag
     ("cancel", "shutdown"), FENCED or STATE_LOST."""
     answer = yield script(_PUBLISH_LUA, (keys.job(job_id), keys.cancel_flag(job_id)), (_lease(lease),))
-    return _lost(answer) if isinstance(answer, int) else _text(answer)
+    return _lost(answer) if isinstance(answer, int) else as_text(answer)
 
 
 def lost_reason(owned: int) -> str | None:

@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from shared import keys
-from shared.redis_ops import Op
+from shared.redis_ops import Op, as_text
 
 PAGE_CHUNK, PAGE_SCANS = 500, 20
 
@@ -17,10 +17,6 @@ def decode_record(raw: dict) -> dict[str, Any] | None:
     except ValueError:
         return None
     return job if isinstance(job.get("id"), str) and isinstance(job.get("state"), str) else None
-
-
-def as_text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def list_jobs(limit: int = 50) -> Op[list[dict[str, Any]]]:

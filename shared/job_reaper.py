@@ -14,9 +14,9 @@ import json
 from typing import Any
 
 from shared import keys
-from shared.job_queries import as_text, running_jobs
+from shared.job_queries import running_jobs
 from shared.jobs import HEARTBEAT_TTL_S, Guard, fail, reject
-from shared.redis_ops import Op
+from shared.redis_ops import Op, as_text
 
 REAP_GRACE_S = 10  # a running job is failed once its heartbeat has been missing this much longer than its TTL
 GRACE_WINDOW_S = HEARTBEAT_TTL_S + REAP_GRACE_S  # ... only this soon after Redis started; later, once its TTL ran out

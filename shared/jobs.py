@@ -23,10 +23,10 @@ from typing import Any
 
 from shared import keys
 from shared.events import EMIT_LUA, event_body, now_iso, retention_seconds
-from shared.job_queries import as_text, decode_record, running_jobs
+from shared.job_queries import decode_record, running_jobs
 from shared.job_schema import describe_params
 from shared.job_states import TRANSITIONS
-from shared.redis_ops import Op, script
+from shared.redis_ops import Op, as_text, script
 from shared.settings import get_settings
 
 HEARTBEAT_TTL_S = 10  # the running job beats every 0.5 s; 10 s absorbs a loaded box without slowing detection

@@ -38,3 +38,8 @@ async def run_async(client: Any, op: Op[T]) -> T:
 def script(source: str, keys: Sequence[str], args: Sequence[Any]) -> Step:
     """A step running a Lua script (EVALSHA, loading it on first use); atomic on the server."""
     return lambda client: client.register_script(source)(keys=list(keys), args=list(args))
+
+
+def as_text(value: Any) -> Any:
+    """A reply as str: the API's client decodes replies, the worker's may not (bytes); None and numbers pass."""
+    return value.decode() if isinstance(value, bytes) else value

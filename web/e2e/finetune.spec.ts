@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test, type Locator, type Page } from '@playwright/test'
 import { checkPage, expectAccessible, settled, shoot } from './helpers'
 
 // Minutes, not seconds: on the real stack this trains MiniLM on CPU, twice.
@@ -18,6 +18,18 @@ function recordWrites(page: Page) {
     const path = new URL(r.url()).pathname
     if (path.startsWith('/api/') && r.method() !== 'GET') state.sent.push(`${r.method()} ${path}`)
   })
+}
+
+/** Open a confirm dialog from `opener` and confirm it, by keyboard only; an axe scan of the dialog when `scan` names it. */
+async function confirmByKeyboard(page: Page, opener: Locator, title: string, confirm: string, scan?: string) {
+  await opener.focus()
+  await page.keyboard.press('Enter')
+  const dialog = page.getByRole('dialog', { name: title })
+  await expect(dialog).toBeVisible()
+  if (scan) await expectAccessible(page, scan)
+  await dialog.getByRole('button', { name: confirm }).focus()
+  await page.keyboard.press('Enter')
+  await expect(dialog).toBeHidden()
 }
 
 async function waitForRun(page: Page) {
@@ -87,14 +99,7 @@ test('data: a refused upload shows its bad lines; the example file shows rows, l
   // No job uses that upload: it is deleted from the keyboard after confirming (the score file offers no delete).
   await expect(page.locator('[data-id="score-file"] ~ [data-testid="dataset-delete"]')).toHaveCount(0)
   const deleteRare = page.getByRole('button', { name: /^Delete dataset with-rare\.jsonl/ })
-  await deleteRare.focus()
-  await page.keyboard.press('Enter')
-  const confirmDelete = page.getByRole('dialog', { name: 'Delete with-rare.jsonl?' })
-  await expect(confirmDelete).toBeVisible()
-  await expectAccessible(page, 'delete-dataset dialog')
-  await confirmDelete.getByRole('button', { name: 'Delete dataset' }).focus()
-  await page.keyboard.press('Enter')
-  await expect(confirmDelete).toBeHidden()
+  await confirmByKeyboard(page, deleteRare, 'Delete with-rare.jsonl?', 'Delete dataset', 'delete-dataset dialog')
   await expect(page.getByTestId('dataset-item').filter({ hasText: 'with-rare.jsonl' })).toHaveCount(0)
 
   await input.setInputFiles(EXAMPLE)
@@ -193,11 +198,7 @@ test('train the same name again, then roll back to version 1 from the keyboard a
   await shoot(page, 'rollback-dialog')
   await page.keyboard.press('Escape') // changing one's mind sends nothing
   await expect(dialog).toBeHidden()
-  await rollback.focus()
-  await page.keyboard.press('Enter')
-  await dialog.getByRole('button', { name: 'Roll back' }).focus()
-  await page.keyboard.press('Enter')
-  await expect(dialog).toBeHidden()
+  await confirmByKeyboard(page, rollback, 'Roll back to version 1?', 'Roll back')
   await expect(page.locator('[data-testid="version-row"][data-current="true"]')).toHaveAttribute('data-version', '1')
   await expect(page.getByRole('button', { name: 'Roll back to v2' })).toBeVisible()
 })
@@ -244,23 +245,13 @@ test('delete the older version, then the whole model, from the keyboard after co
   await page.goto(`/models/${NAME}`)
   await expect(page.getByTestId('version-row')).toHaveCount(2)
   await expect(page.getByRole('button', { name: 'Delete version 1' })).toHaveCount(0) // v1 is current: not offered
-  await page.getByRole('button', { name: 'Delete version 2' }).focus()
-  await page.keyboard.press('Enter')
-  const version = page.getByRole('dialog', { name: 'Delete version 2?' })
-  await expect(version).toBeVisible()
-  await expectAccessible(page, 'delete-version dialog')
-  await version.getByRole('button', { name: 'Delete version' }).focus()
-  await page.keyboard.press('Enter')
-  await expect(version).toBeHidden()
+  await confirmByKeyboard(page, page.getByRole('button', { name: 'Delete version 2' }), 'Delete version 2?', 'Delete version',
+    'delete-version dialog')
   await expect(page.getByTestId('version-row')).toHaveCount(1)
   await expect(page.locator('[data-testid="version-row"][data-current="true"]')).toHaveAttribute('data-version', '1')
 
-  await page.getByRole('button', { name: `Delete model avocet-${NAME}` }).focus()
-  await page.keyboard.press('Enter')
-  const whole = page.getByRole('dialog', { name: `Delete avocet-${NAME}?` })
-  await expect(whole).toBeVisible()
-  await whole.getByRole('button', { name: 'Delete model' }).focus()
-  await page.keyboard.press('Enter')
+  await confirmByKeyboard(page, page.getByRole('button', { name: `Delete model avocet-${NAME}` }), `Delete avocet-${NAME}?`,
+    'Delete model')
   await expect(page).toHaveURL(/\/models$/)
   await expect(page.getByRole('heading', { name: 'Models', level: 1 })).toBeVisible()
   await expect(page.getByTestId('model-item').filter({ hasText: NAME })).toHaveCount(0)

@@ -22,6 +22,7 @@ COPY pyproject.toml constraints.txt ./
 COPY shared/ shared/
 COPY api/ api/
 COPY worker/ worker/
+COPY classifiers/ classifiers/
 COPY data/email_score.jsonl.example data/
 # Editable, so the code stays in /app (the API finds web/dist next to it).
 RUN pip install -c constraints.txt -e ".[ops,gpu]"

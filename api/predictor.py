@@ -53,7 +53,7 @@ class Overloaded(RuntimeError):
 def load_adapter(folder: Path):
     """The default loader (runs in a pool thread): the FineTunedAdapter, warmed up so the first request is fast and
     the tokenizer's settings are fixed before two threads share it."""
-    from worker.inference.fine_tuned import FineTunedAdapter
+    from classifiers.fine_tuned import FineTunedAdapter
 
     started = time.perf_counter()
     adapter = FineTunedAdapter(folder)

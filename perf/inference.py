@@ -49,7 +49,7 @@ def main() -> None:
     from transformers import pipeline
 
     from shared.data import model_text
-    from worker.inference.fine_tuned import FineTunedAdapter
+    from classifiers.fine_tuned import FineTunedAdapter
 
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = args.model_dir or quick_model(args.data, Path(tmp))

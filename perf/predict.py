@@ -207,7 +207,7 @@ def engine_ceiling(model: Path, rows: list[dict], clients: int, emails: int = 96
     wait at least clients / ceiling per request."""
     import torch
 
-    from worker.inference.fine_tuned import FineTunedAdapter
+    from classifiers.fine_tuned import FineTunedAdapter
 
     adapter = FineTunedAdapter(model)
     cores = len(os.sched_getaffinity(0))

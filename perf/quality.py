@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from shared.data import load_examples, split_examples
-    from worker.inference.tfidf_baseline import TfidfBaselineAdapter
+    from classifiers.tfidf_baseline import TfidfBaselineAdapter
     from worker.training.metrics import classification_report
     from worker.training.pipeline import TrainConfig, run_finetune
     from shared.job_schema import FinetuneParams

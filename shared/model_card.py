@@ -66,6 +66,6 @@ def _usage(info: dict) -> list[str]:
     return ["## How to load it", "", "```python", "from transformers import pipeline", "",
             f'classify = pipeline("text-classification", model="models/avocet-{name}")',
             'classify("Interview on Tuesday [SEP] Can you join us at 10:00?")', "", "# or, batched and sorted by length:",
-            "from worker.inference.fine_tuned import FineTunedAdapter", "",
+            "from classifiers.fine_tuned import FineTunedAdapter", "",
             f'FineTunedAdapter("models/avocet-{name}").classify("Interview on Tuesday", "Can you join us at 10:00?")',
             "```"]  # fmt: skip

@@ -10,8 +10,8 @@ import pytest
 
 from shared.data import load_examples, split_examples
 from shared.labels import CANONICAL_LABELS
-from worker.inference.base import AdapterUnavailable, Classifier, row_fields
-from worker.inference.descriptions import DEFAULT_DESCRIPTIONS, describe, label_descriptions, read_descriptions
+from classifiers.base import AdapterUnavailable, Classifier, row_fields
+from classifiers.descriptions import DEFAULT_DESCRIPTIONS, describe, label_descriptions, read_descriptions
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "data" / "email_score.jsonl.example"
@@ -27,7 +27,7 @@ def split():
 
 
 def test_tfidf_fits_on_train_and_returns_labels_from_the_set(split):
-    from worker.inference.tfidf_baseline import TfidfBaselineAdapter
+    from classifiers.tfidf_baseline import TfidfBaselineAdapter
 
     labels, train, val = split
     adapter = TfidfBaselineAdapter(train)
@@ -39,7 +39,7 @@ def test_tfidf_fits_on_train_and_returns_labels_from_the_set(split):
 
 
 def test_embedding_similarity_returns_labels_from_the_set(split):
-    from worker.inference.embedding_similarity import EmbeddingSimilarityAdapter
+    from classifiers.embedding_similarity import EmbeddingSimilarityAdapter
 
     labels, _, val = split
     adapter = EmbeddingSimilarityAdapter(labels)
@@ -51,7 +51,7 @@ def test_embedding_similarity_returns_labels_from_the_set(split):
 
 
 def test_embedding_similarity_works_for_another_label_set():
-    from worker.inference.embedding_similarity import EmbeddingSimilarityAdapter
+    from classifiers.embedding_similarity import EmbeddingSimilarityAdapter
 
     adapter = EmbeddingSimilarityAdapter(["for_sale", "space", "medicine"])
     assert adapter.descriptions == ["for sale", "space", "medicine"]
@@ -79,7 +79,7 @@ def test_row_fields_takes_tuples_and_dicts():
 
 def test_uncached_hub_model_is_unavailable_within_seconds(tmp_path, monkeypatch):
     from shared.registry import ZERO_SHOT_CLASSIFIERS
-    from worker.inference.zero_shot_nli import ZeroShotNLIAdapter
+    from classifiers.zero_shot_nli import ZeroShotNLIAdapter
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     for key in ZERO_SHOT_CLASSIFIERS:
@@ -90,7 +90,7 @@ def test_uncached_hub_model_is_unavailable_within_seconds(tmp_path, monkeypatch)
 
 
 def test_unknown_zero_shot_key_is_rejected():
-    from worker.inference.zero_shot_nli import ZeroShotNLIAdapter
+    from classifiers.zero_shot_nli import ZeroShotNLIAdapter
 
     with pytest.raises(ValueError, match="unknown zero-shot model"):
         ZeroShotNLIAdapter("nope", ["a", "b"])
@@ -99,7 +99,7 @@ def test_unknown_zero_shot_key_is_rejected():
 def test_cached_nli_model_scores_entailment_per_label(tmp_path):
     """A tiny random NLI model laid out as a Hugging Face cache entry: the whole path runs offline."""
     from shared.registry import ZERO_SHOT_CLASSIFIERS
-    from worker.inference.zero_shot_nli import ZeroShotNLIAdapter, entailment_index
+    from classifiers.zero_shot_nli import ZeroShotNLIAdapter, entailment_index
 
     _fake_cache_entry(tmp_path, ZERO_SHOT_CLASSIFIERS["deberta-small-nli"])
     labels = ["for_sale", "space", "medicine"]

@@ -17,7 +17,7 @@ from hub_replicas import EXAMPLE, REPO, cache_entry, deberta_nli, tensors, xlmr_
 from shared.job_schema import FinetuneParams
 from shared.labels import CANONICAL_LABELS
 from shared.registry import FINETUNE_BASES, HUB_REVISIONS, ZERO_SHOT_CLASSIFIERS, get_spec
-from worker.inference.base import AdapterUnavailable
+from classifiers.base import AdapterUnavailable
 
 LABELS = list(CANONICAL_LABELS)
 MOVED = "f" * 40  # where refs/main points once upstream has pushed a new commit
@@ -54,7 +54,7 @@ def _assert_trained_but_embeddings_frozen(base: Path, published: Path, embedding
 
 
 def _assert_serves(published: Path) -> None:
-    from worker.inference.fine_tuned import FineTunedAdapter
+    from classifiers.fine_tuned import FineTunedAdapter
 
     adapter = FineTunedAdapter(published, batch_size=8, precision="fp32")
     predicted = adapter.classify_batch(ROWS)
@@ -139,7 +139,7 @@ def test_the_cli_fine_tunes_a_registry_key_from_the_offline_cache(tmp_path, key,
 @pytest.mark.parametrize("key, build, entailment", [("deberta-small-nli", deberta_nli, 1),
                                                     ("bge-m3-zeroshot", xlmr_nli, 0)])  # fmt: skip
 def test_zero_shot_adapter_runs_each_architecture_from_its_pinned_snapshot(tmp_path, key, build, entailment):
-    from worker.inference.zero_shot_nli import ZeroShotNLIAdapter
+    from classifiers.zero_shot_nli import ZeroShotNLIAdapter
 
     hub_id = ZERO_SHOT_CLASSIFIERS[key]
     cache_entry(tmp_path, hub_id, HUB_REVISIONS[hub_id], build)
@@ -152,7 +152,7 @@ def test_zero_shot_adapter_runs_each_architecture_from_its_pinned_snapshot(tmp_p
 
 
 def test_zero_shot_adapter_does_not_take_a_snapshot_of_another_commit(tmp_path):
-    from worker.inference.zero_shot_nli import ZeroShotNLIAdapter
+    from classifiers.zero_shot_nli import ZeroShotNLIAdapter
 
     cache_entry(tmp_path, ZERO_SHOT_CLASSIFIERS["deberta-small-nli"], MOVED, deberta_nli)
     with pytest.raises(AdapterUnavailable, match="^not cached: .*pull deberta-small-nli"):

@@ -6,12 +6,12 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("api", "worker", "shared")
+PACKAGES = ("api", "worker", "shared", "classifiers", "avocet_cli")
 
 
 def test_training_cli_and_inference_adapter_load_neither_celery_nor_redis():
     probe = (
-        "import sys, worker.training.cli, worker.training.pipeline, worker.inference.fine_tuned\n"
+        "import sys, worker.training.cli, worker.training.pipeline, classifiers.fine_tuned\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('celery', 'redis', 'kombu'))\n"
         "print(','.join(bad))"
     )

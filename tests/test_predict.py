@@ -69,7 +69,7 @@ def post(client, name: str, emails=EMAILS, **body):
 
 
 def test_predictions_equal_the_adapter_on_the_example_file(real_client, published):
-    from worker.inference.fine_tuned import FineTunedAdapter
+    from classifiers.fine_tuned import FineTunedAdapter
 
     adapter = FineTunedAdapter(model_versions.version_dir(published, "t", 2))
     response = post(real_client, "t", top_k=20)

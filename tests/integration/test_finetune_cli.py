@@ -60,7 +60,7 @@ def test_training_info_has_the_documented_keys(trained):
 
 @pytest.mark.parametrize("precision", ["fp32", "auto"])
 def test_the_folder_loads_with_the_adapter_and_single_and_batch_agree(trained, precision):
-    from worker.inference.fine_tuned import FineTunedAdapter
+    from classifiers.fine_tuned import FineTunedAdapter
 
     models_dir, _ = trained
     adapter = FineTunedAdapter(models_dir / "avocet-minilm", batch_size=8, precision=precision)

@@ -36,7 +36,7 @@ def _publish_trained(models_dir, tmp_path, name: str):
 
 
 def test_predict_over_http(live_stack, tmp_path):
-    from worker.inference.fine_tuned import FineTunedAdapter
+    from classifiers.fine_tuned import FineTunedAdapter
 
     base = live_stack.base_url
     version = _publish_trained(live_stack.models_dir, tmp_path, "live-predict")

@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from shared.data import Example
-from worker.inference.base import Classifier
+from classifiers.base import Classifier
 from shared.model_store import model_folders, read_training_info
 from worker.benchmark.split_check import SplitFacts, describe_source, split_mismatch
 from shared.registry import ZERO_SHOT_CLASSIFIERS
@@ -38,9 +38,9 @@ class BenchContext:
 
 
 def all_candidates(ctx: BenchContext) -> list[Candidate]:
-    from worker.inference.embedding_similarity import EmbeddingSimilarityAdapter
-    from worker.inference.tfidf_baseline import TfidfBaselineAdapter
-    from worker.inference.zero_shot_nli import ZeroShotNLIAdapter
+    from classifiers.embedding_similarity import EmbeddingSimilarityAdapter
+    from classifiers.tfidf_baseline import TfidfBaselineAdapter
+    from classifiers.zero_shot_nli import ZeroShotNLIAdapter
 
     labels = ctx.facts.labels
     found = [_finetuned(folder, ctx.facts) for folder in model_folders(ctx.models_dir)]
@@ -54,7 +54,7 @@ def all_candidates(ctx: BenchContext) -> list[Candidate]:
 
 
 def _finetuned(folder: Path, facts: SplitFacts) -> Candidate:
-    from worker.inference.fine_tuned import FineTunedAdapter
+    from classifiers.fine_tuned import FineTunedAdapter
 
     def build() -> Classifier:
         adapter = FineTunedAdapter(folder)

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args, emit) -> int:
-    from worker.inference.descriptions import read_descriptions
+    from classifiers.descriptions import read_descriptions
     from shared.data import file_sha256
     from worker.benchmark.split_check import SplitFacts
     from worker.benchmark.candidates import BenchContext, all_candidates, select

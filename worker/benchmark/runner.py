@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from shared.data import Example
-from worker.inference.base import AdapterUnavailable
+from classifiers.base import AdapterUnavailable
 from worker.benchmark.candidates import Candidate
 from worker.training.metrics import classification_report
 

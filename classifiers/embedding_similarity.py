@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 import torch
 
-from worker.inference.base import AdapterUnavailable, BatchClassifier, Row, plain_text, row_fields, torch_device
-from worker.inference.descriptions import label_descriptions
+from classifiers.base import AdapterUnavailable, BatchClassifier, Row, plain_text, row_fields, torch_device
+from classifiers.descriptions import label_descriptions
 
 
 class EmbeddingSimilarityAdapter(BatchClassifier):

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from shared.data import model_text
-from worker.inference.base import BatchClassifier, Row, row_fields
+from classifiers.base import BatchClassifier, Row, row_fields
 from shared.model_store import INFO_FILE, read_training_info
 
 logger = logging.getLogger(__name__)

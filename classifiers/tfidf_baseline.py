@@ -7,7 +7,7 @@ bar a fine-tune has to clear; these settings match the dev set README's publishe
 from collections.abc import Iterable, Sequence
 
 from shared.data import Example, model_text
-from worker.inference.base import BatchClassifier, Row, row_fields
+from classifiers.base import BatchClassifier, Row, row_fields
 
 
 class TfidfBaselineAdapter(BatchClassifier):

@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 
 from shared.registry import HUB_REVISIONS, ZERO_SHOT_CLASSIFIERS
-from worker.inference.base import AdapterUnavailable, BatchClassifier, Row, plain_text, row_fields, torch_device
-from worker.inference.descriptions import label_descriptions
+from classifiers.base import AdapterUnavailable, BatchClassifier, Row, plain_text, row_fields, torch_device
+from classifiers.descriptions import label_descriptions
 
 HYPOTHESIS = "This email is about {}."
 

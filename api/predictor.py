@@ -12,7 +12,8 @@ bounded queue the work goes through.
   next batch (up to MAX_BATCH_EMAILS), which is what makes many small requests cheap. A batch that is all the
   predictor has to do (nothing else running, waiting or loading) runs alone on every core and holds the others back
   until it ends: a lone interactive request is not left on one core while the rest idle. A request alone is one
-  FineTunedAdapter.logits call, so its labels are exactly classify_batch's; batched with others they are
+  FineTunedAdapter.probabilities call (the ensemble's, when the version has an n-gram part), so its labels are
+  exactly classify_batch's; batched with others they are
   classify_batch's for the combined list (bf16 rounding may then flip a near-tie, as it may between classify and
   classify_batch).
 - The first load still holds the GIL for about 0.2 s while torch's libraries load (perf/predict.py prints the
@@ -57,19 +58,19 @@ def load_adapter(folder: Path):
 
     started = time.perf_counter()
     adapter = FineTunedAdapter(folder)
-    adapter.logits([("warm-up", "a first call sets the tokenizer up and allocates the kernels")])
+    adapter.probabilities([("warm-up", "a first call sets the tokenizer up and allocates the kernels")])
     log.info("loaded predict model %s in %.2f s", folder, time.perf_counter() - started)
     return adapter
 
 
 def batch_predictions(adapter, requests: Sequence[tuple[Sequence[Email], int]]) -> list[list[dict[str, Any]]]:
-    """One adapter.logits call for the emails of all `requests` ((emails, top_k) pairs); their predictions, split back.
+    """One adapter.probabilities call for the emails of all `requests` ((emails, top_k) pairs); their predictions,
+    split back.
 
-    Per email: the label, its probability and the top_k labels. The logits are sorted stably, so top[0] is the label
+    Per email: the label, its probability and the top_k labels. The probabilities are sorted stably, so top[0] is the label
     argmax (classify_batch) picks, ties included."""
-    logits = adapter.logits([email for emails, _ in requests for email in emails])
-    probabilities = logits.softmax(-1)
-    order = logits.argsort(dim=-1, descending=True, stable=True)
+    probabilities = adapter.probabilities([email for emails, _ in requests for email in emails])
+    order = probabilities.argsort(dim=-1, descending=True, stable=True)
     results, start = [], 0
     for emails, top_k in requests:
         ids = order[start : start + len(emails), : min(top_k, len(adapter.labels))]

@@ -8,6 +8,9 @@ from typing import Any
 
 import httpx
 
+from shared.job_schema import Hyperparameters
+from shared.param_flags import flag_of
+
 OK = 0
 JOB_FAILED = 1
 BAD_INPUT = 2
@@ -18,10 +21,8 @@ INTERRUPTED = 130
 # API field -> the flag that sets it, so a 422 names what the user typed.
 FLAGS = {
     "model": "--model", "epochs": "--epochs", "data": "--dataset", "labels": "--labels", "name": "--name",
-    "models": "--models", "learning_rate": "--learning-rate", "batch_size": "--batch-size",
-    "max_tokens": "--max-tokens", "warmup_ratio": "--warmup-ratio", "weight_decay": "--weight-decay",
-    "seed": "--seed", "early_stopping_patience": "--patience", "version": "--version", "top_k": "--top-k",
-    "emails": "--file/--subject/--body",
+    "models": "--models", "version": "--version", "top_k": "--top-k", "emails": "--file/--subject/--body",
+    **{name: flag_of(name) for name in Hyperparameters.model_fields},
 }  # fmt: skip
 
 

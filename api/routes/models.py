@@ -33,9 +33,12 @@ class VersionInfo(BaseModel):
     timestamp: str | None = None
     base_model: str | None = None
     val_macro_f1: float | None = None
+    val_macro_f1_interval: list[float] | None = Field(None, description="95 % bootstrap interval of val_macro_f1")
     val_accuracy: float | None = None
     dataset_id: str | None = None
     epochs_run: float | None = None
+    not_promoted: str | None = Field(None, description="Why this version was not made current when it was published "
+                                     "(clearly worse than the version then current); roll back to it to use it.")
 
 
 class PublishedModel(BaseModel):
@@ -44,6 +47,7 @@ class PublishedModel(BaseModel):
     versions: int
     base_model: str | None = None
     val_macro_f1: float | None = None
+    val_macro_f1_interval: list[float] | None = None
     val_accuracy: float | None = None
     timestamp: str | None = None
 
@@ -71,8 +75,14 @@ def _version_info(models_dir: Path, name: str, version: int, current: int | None
     info = _info(model_versions.version_dir(models_dir, name, version))
     return VersionInfo(version=version, current=version == current, timestamp=info.get("timestamp"),
                        base_model=info.get("model_key"), val_macro_f1=info.get("val_macro_f1"),
-                       val_accuracy=info.get("val_accuracy"), dataset_id=(info.get("dataset") or {}).get("id"),
-                       epochs_run=info.get("epochs_run"))  # fmt: skip
+                       val_macro_f1_interval=info.get("val_macro_f1_interval"), val_accuracy=info.get("val_accuracy"),
+                       dataset_id=(info.get("dataset") or {}).get("id"), epochs_run=info.get("epochs_run"),
+                       not_promoted=_not_promoted(info))  # fmt: skip
+
+
+def _not_promoted(info: dict[str, Any]) -> str | None:
+    promotion = info.get("promotion") or {}
+    return promotion.get("reason") if promotion.get("promote") is False else None
 
 
 def _summary(models_dir: Path, name: str) -> PublishedModel | None:
@@ -82,7 +92,8 @@ def _summary(models_dir: Path, name: str) -> PublishedModel | None:
     info = _info(model_store.model_dir(models_dir, name))
     return PublishedModel(name=name, current_version=current, versions=len(model_versions.list_versions(models_dir, name)),
                           base_model=info.get("model_key"), val_macro_f1=info.get("val_macro_f1"),
-                          val_accuracy=info.get("val_accuracy"), timestamp=info.get("timestamp"))  # fmt: skip
+                          val_macro_f1_interval=info.get("val_macro_f1_interval"), val_accuracy=info.get("val_accuracy"),
+                          timestamp=info.get("timestamp"))  # fmt: skip
 
 
 def _detail_or_404(models_dir: Path, name: str) -> ModelDetail:

@@ -16,18 +16,15 @@ from pydantic import ValidationError
 
 from shared import datasets
 from shared.data import DataError
-from shared.job_schema import DEFAULT_EPOCHS, DEFAULT_MAX_TOKENS, FinetuneParams, explain
+from shared.job_schema import DEFAULT_EPOCHS, FinetuneParams, explain
+from shared.param_flags import add_hyperparameter_flags, given_hyperparameters
 from shared.model_store import BadNameError
 from shared.registry import DEFAULT_MODEL, UnknownModelError
 from shared.settings import get_settings
 from worker.cli_io import run_cli
 
 EXIT_UNAVAILABLE, EXIT_OOM = 3, 4
-# flag -> where it goes in FinetuneParams; every range is checked there, not here
-_TOP_LEVEL = ("model", "epochs", "data", "name")
-_HYPERPARAMETERS = {"batch_size": "batch_size", "learning_rate": "learning_rate", "max_length": "max_tokens",
-                    "warmup_ratio": "warmup_ratio", "weight_decay": "weight_decay", "seed": "seed",
-                    "patience": "early_stopping_patience"}  # fmt: skip
+_TOP_LEVEL = ("model", "epochs", "data", "name")  # the hyperparameters' flags come from Hyperparameters itself
 
 
 class BadParamsError(ValueError):
@@ -41,13 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", help="labelled JSONL (default AVOCET_SCORE_FILE)")
     parser.add_argument("--labels", help="comma-separated label set (default AVOCET_LABELS)")
     parser.add_argument("--name", help="output name: models/avocet-<name>/ (default: the model key)")
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--learning-rate", type=float, help="default: the registry entry's, else 2e-5")
-    parser.add_argument("--max-length", type=int, help=f"token cap per email (default {DEFAULT_MAX_TOKENS})")
-    parser.add_argument("--warmup-ratio", type=float)
-    parser.add_argument("--weight-decay", type=float)
-    parser.add_argument("--seed", type=int, help="seed of the model head and data order (the split is fixed)")
-    parser.add_argument("--patience", type=int, help="early stopping after this many flat epochs")
+    add_hyperparameter_flags(parser)
     parser.add_argument("--params-json", help="all of the above as one FinetuneParams JSON object (the worker's way)")
     parser.add_argument("--models-dir", type=Path, help="AVOCET_MODELS_DIR")
     parser.add_argument("--json", action="store_true", help="one JSON object per line instead of text")
@@ -65,7 +56,7 @@ def params_from(args: argparse.Namespace) -> FinetuneParams:
         values = {key: getattr(args, key) for key in _TOP_LEVEL if getattr(args, key) is not None}
         if args.labels is not None:
             values["labels"] = [label.strip() for label in args.labels.split(",") if label.strip()]
-        hyper = {field: getattr(args, flag) for flag, field in _HYPERPARAMETERS.items() if getattr(args, flag) is not None}
+        hyper = given_hyperparameters(args)
         if hyper:
             values["hyperparameters"] = hyper
     try:
@@ -102,12 +93,19 @@ def _run(args, emit) -> int:
             emit("error", _oom_message(config), reason="oom")
             return EXIT_OOM
         raise
+    low, high = info["val_macro_f1_interval"]
+    where = "current" if info["current"] else "not made current"
     emit(
         "complete",
-        f"saved {info['model_dir']}: validation macro-F1 {info['val_macro_f1']:.4f}, "
-        f"accuracy {info['val_accuracy']:.4f}, {info['epochs_run']:g} epochs in {info['train_seconds']:.0f}s",
+        f"saved version {info['version']} of {info['name']} ({where}): validation macro-F1 {info['val_macro_f1']:.3f} "
+        f"(95 % interval {low:.3f}-{high:.3f}), accuracy {info['val_accuracy']:.3f}, {info['epochs_run']:g} epochs "
+        f"in {info['train_seconds']:.0f}s",
         name=info["name"], model_dir=info["model_dir"], val_macro_f1=info["val_macro_f1"],
-        val_accuracy=info["val_accuracy"], epochs_run=info["epochs_run"], version=info["version"],
+        val_macro_f1_interval=info["val_macro_f1_interval"], val_accuracy=info["val_accuracy"],
+        epochs_run=info["epochs_run"], version=info["version"], current=info["current"],
+        scores={part: {k: v for k, v in score.items() if k in ("macro_f1", "interval", "accuracy")}
+                for part, score in info["scores"].items() if isinstance(score, dict)},
+        promotion=info["promotion"],
     )
     return 0
 
@@ -131,21 +129,21 @@ def _is_oom(exc: BaseException | None) -> bool:
 
 
 def _oom_message(config) -> str:
-    return oom_message(config.spec.key, config.batch_size, config.max_length, _gpu_memory())
+    return oom_message(config.spec.key, config.batch_size, config.max_tokens, _gpu_memory())
 
 
-def oom_message(model: str, batch_size: int, max_length: int, gpu: tuple[int, int] | None) -> str:
+def oom_message(model: str, batch_size: int, max_tokens: int, gpu: tuple[int, int] | None) -> str:
     """The cause, then the two fixes: free the GPU, or ask for less (halved batch size and token cap).
     `gpu` is (bytes other processes hold, card size), or None off CUDA."""
     where = "this machine"
     if gpu:
         where = f"the GPU ({gpu[1] / 1e9:.1f} GB, of which other processes hold {gpu[0] / 1e9:.1f} GB)"
     return (
-        f"out of memory: training {model} at batch size {batch_size} and {max_length} tokens needs more memory than "
+        f"out of memory: training {model} at batch size {batch_size} and {max_tokens} tokens needs more memory than "
         f"{where} could give. Free the GPU: stop what else holds it (a vLLM server sharing the card: stop it, or "
         f"restart it with a lower --gpu-memory-utilization; `nvidia-smi` lists the processes), or retry with a smaller "
         f"batch (--batch-size {max(1, batch_size // 2)}, or hyperparameters.batch_size) or fewer tokens "
-        f"(--max-length {max(8, max_length // 2)}, or hyperparameters.max_tokens)"
+        f"(--max-tokens {max(8, max_tokens // 2)}, or hyperparameters.max_tokens)"
     )
 
 

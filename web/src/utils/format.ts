@@ -13,6 +13,13 @@ export function formatScore(value: number | null | undefined, digits = 3): strin
   return value == null || !Number.isFinite(value) ? '—' : value.toFixed(digits)
 }
 
+/** A score with its 95 % interval, e.g. "0.540 (0.48-0.60)"; the score alone when there is no interval. */
+export function formatScoreInterval(value: number | null | undefined, interval: readonly number[] | null | undefined): string {
+  const score = formatScore(value)
+  if (score === '—' || !interval || interval.length !== 2) return score
+  return `${score} (${formatScore(interval[0], 2)}-${formatScore(interval[1], 2)})`
+}
+
 export function formatClock(ts: string | null | undefined): string {
   if (!ts) return ''
   const d = new Date(ts)

@@ -145,6 +145,8 @@ def _fit(config: TrainConfig, labels: list[str], train, val, staged: Path, emit:
     recorder, best, n = fit.recorder, fit.best, len(labels)
     weight = recorder.weights[best.best_index] if ngram is not None else 1.0
     truth, ngram_probs = recorder.truth, recorder.ngram_probs
+    if [labels[i] for i in truth] != [e.label for e in fit.val]:  # every probability array must line up row for row
+        raise RuntimeError("the Trainer returned the validation rows in another order than they were given")
     published = cross_fitted(recorder.epoch_probs, ngram_probs, truth, n)  # each half chosen on the other half
     scores = {**rows_judged(truth, labels), "ensemble" if ngram is not None else "transformer": scored(truth, published, n)}
     if ngram is not None:

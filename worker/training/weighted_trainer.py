@@ -24,6 +24,14 @@ class WeightedTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.class_weights = class_weights
 
+    def _get_eval_sampler(self, eval_dataset):
+        """In order: the validation rows come already sorted by length, and every probability array of the run
+        (the n-gram model's, each epoch's) must line up row for row. train_sampling_strategy="group_by_length" would
+        otherwise shuffle evaluation too (transformers 5)."""
+        from torch.utils.data import SequentialSampler
+
+        return SequentialSampler(eval_dataset) if eval_dataset is not None else None
+
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs.pop("labels")
         outputs = model(**inputs)

@@ -1,0 +1,126 @@
+"""The ensemble's plain parts: the content-hash split, scores and intervals, the cross-fitted choice, the n-gram
+model's safe save/load, the refusal of pickles, and the CLI flags built from the one hyperparameter model."""
+
+import argparse
+import random
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+from classifiers.fine_tuned import UnsafeModelFolder, refuse_pickles
+from classifiers.ngram import NGRAM_FILE, NgramModel
+from shared.data import Example, row_key, split_examples
+from shared.job_schema import Hyperparameters
+from shared.param_flags import add_hyperparameter_flags, given_hyperparameters
+from worker.training.ensemble_choice import choose, cross_fitted, halves
+from worker.training.scores import difference_interval, interval, macro_f1, rows_judged
+
+WORDS = {"invoice": "payment invoice due amount bank", "interview": "interview schedule tuesday call hiring",
+         "digest": "weekly digest newsletter links unsubscribe"}  # fmt: skip
+
+
+def _rows(n_per_label: int, seed: int = 0) -> list[Example]:
+    rng, rows = random.Random(seed), []
+    for label, words in WORDS.items():
+        for i in range(n_per_label):
+            body = " ".join(rng.choice(words.split()) for _ in range(8)) + f" note {i}"
+            rows.append(Example(f"{label} {i}", body, label, len(rows) + 1))
+    return rows
+
+
+def test_split_follows_content_not_file_order():
+    rows = _rows(20)
+    shuffled = rows[:]
+    random.Random(3).shuffle(shuffled)
+    train, val, _ = split_examples(rows)
+    train2, val2, _ = split_examples(shuffled)
+    assert [row_key(e) for e in val] == [row_key(e) for e in val2]
+    assert [row_key(e) for e in train] == [row_key(e) for e in train2]
+    assert {e.label: sum(1 for x in val if x.label == e.label) for e in val} == {label: 4 for label in WORDS}
+
+
+def test_split_keeps_a_rows_side_when_the_file_grows():
+    rows, more = _rows(40), _rows(44, seed=1)
+    _, val, _ = split_examples(rows)
+    _, val_grown, _ = split_examples(rows + more)
+    kept = {row_key(e) for e in val} & {row_key(e) for e in val_grown}
+    assert len(kept) >= 0.8 * len(val)  # mostly the same rows validate; only the boundary moves
+
+
+def test_split_of_a_tiny_file_keeps_a_train_row_per_label_and_says_which_cannot_be_judged():
+    rows = [Example(f"s{i}", "b", f"l{i % 10}", i) for i in range(20)]
+    train, val, notes = split_examples(rows)
+    assert len(val) == 4 and {e.label for e in train} == {f"l{i}" for i in range(10)}
+    assert notes and "no validation row" in notes[0]
+
+
+def test_macro_f1_equals_scikit_learn_and_the_interval_is_reproducible():
+    rng = np.random.default_rng(1)
+    truth, predicted = rng.integers(0, 4, 300), rng.integers(0, 4, 300)
+    predicted[:200] = truth[:200]
+    assert macro_f1(truth, predicted, 4) == pytest.approx(f1_score(truth, predicted, average="macro"))
+    low, high = interval(truth, predicted, 4)
+    assert low < macro_f1(truth, predicted, 4) < high and high - low < 0.2
+    assert interval(truth, predicted, 4) == [low, high]  # fixed seed
+    point, (d_low, d_high) = difference_interval(truth, truth, predicted, 4)
+    assert point > 0 and d_low > 0  # the perfect classifier is clearly better
+    judged = rows_judged(np.array([0, 0, 1]), ["a", "b", "c"])
+    assert judged["label_rows"] == {"a": 2, "b": 1, "c": 0} and judged["too_few_to_judge"] == ["a", "b", "c"]
+
+
+def test_each_half_is_scored_by_the_choice_made_on_the_other_half():
+    """Epoch 0 is right on half 0 only, epoch 1 on half 1 only: a choice made on the same rows would look perfect,
+    the cross-fitted one picks the wrong epoch for each half and scores 0."""
+    truth = np.array([0, 0, 1, 1, 0, 0, 1, 1])
+    side = halves(truth)
+    right, wrong = np.eye(2)[truth], np.eye(2)[1 - truth]
+    epoch0 = np.where((side == 0)[:, None], right, wrong)
+    epoch1 = np.where((side == 1)[:, None], right, wrong)
+    for rows in (np.flatnonzero(side == 0), np.flatnonzero(side == 1)):
+        assert choose([epoch0, epoch1], None, truth, 2, rows).f1 == 1.0
+    assert (cross_fitted([epoch0, epoch1], None, truth, 2) != truth).all()
+
+
+def test_blend_weight_ties_go_to_an_even_average():
+    truth = np.array([0, 1, 0, 1])
+    probs = np.eye(2)[truth]
+    assert choose([probs], probs, truth, 2).weight == 0.5
+
+
+def test_ngram_model_round_trips_through_skops_and_refuses_foreign_types(tmp_path):
+    rows = _rows(10)
+    model = NgramModel.fit(rows, [e.label for e in rows], ["digest", "interview", "invoice", "unseen"])
+    model.save(tmp_path)
+    loaded = NgramModel.load(tmp_path, model.labels)
+    probs = loaded.probabilities(rows[:5])
+    assert np.allclose(probs, model.probabilities(rows[:5])) and (probs[:, 3] == 0).all()
+    import skops.io as sio
+
+    sio.dump({"payload": argparse.Namespace(x=1)}, tmp_path / NGRAM_FILE)  # a type outside the trusted list
+    with pytest.raises(Exception, match="Untrusted|untrusted"):
+        NgramModel.load(tmp_path, model.labels)
+
+
+def test_a_pickle_in_a_version_folder_is_refused(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "training_args.bin").write_bytes(b"legacy, never read")
+    refuse_pickles(tmp_path)  # the Trainer's old arguments file is ignored, not loaded
+    for name in ("pytorch_model.bin", "ngram.pkl", "extra.joblib"):
+        (tmp_path / name).write_bytes(b"\x80\x04K\x01.")
+        with pytest.raises(UnsafeModelFolder, match=name.replace(".", r"\.")):
+            refuse_pickles(tmp_path)
+        (tmp_path / name).unlink()
+
+
+def test_cli_flags_are_built_from_the_hyperparameter_model():
+    parser = argparse.ArgumentParser()
+    add_hyperparameter_flags(parser)
+    args = parser.parse_args(["--max-tokens", "64", "--early-stopping-patience", "2", "--no-ensemble",
+                              "--promote", "always"])  # fmt: skip
+    assert given_hyperparameters(args) == {"max_tokens": 64, "early_stopping_patience": 2, "ensemble": False,
+                                           "promote": "always"}  # fmt: skip
+    flags = {action.dest for action in parser._actions}
+    assert set(Hyperparameters.model_fields) <= flags
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--max-length", "64"])  # one name per setting: the old alias is gone

@@ -99,9 +99,9 @@ def test_stratified_split_keeps_class_shares_and_is_repeatable(tmp_path):
     assert [e.line for e in split_examples(data.examples)[1]] == [e.line for e in val]
 
 
-def test_tiny_file_falls_back_and_keeps_every_class_in_train():
+def test_tiny_file_keeps_every_class_in_train_and_names_the_unjudged():
     data = load_examples(EXAMPLE, list(CANONICAL_LABELS))
     train, val, notes = split_examples(data.examples)
-    assert notes and "cannot hold every class" in notes[0]
+    assert notes and "no validation row" in notes[0]
     assert {e.label for e in train} == set(CANONICAL_LABELS)
     assert len(train) + len(val) == len(data.examples) and val

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from shared import datasets
-from shared.data import SPLIT_SEED, DataError, load_examples, split_examples
+from shared.data import SPLIT_SEED, DataError, load_examples, rows_digest, split_examples
 from shared.job_schema import BenchmarkParams, explain
 from shared.labels import parse_labels
 from shared.settings import get_settings
@@ -67,7 +67,7 @@ def _run(args, emit) -> int:
     train, val, notes = split_examples(data.examples, seed=SPLIT_SEED)
     for warning in [*data.warnings, *notes]:
         emit("warning", warning)
-    facts = SplitFacts(data.labels, SPLIT_SEED, sorted(e.line for e in val), file_sha256(data_file))
+    facts = SplitFacts(data.labels, SPLIT_SEED, sorted(e.line for e in val), file_sha256(data_file), rows_digest(val))
     ctx = BenchContext(train, facts, args.models_dir, get_settings().allow_downloads, descriptions)
     candidates = select(all_candidates(ctx), params.models)
     emit(

@@ -16,6 +16,7 @@ class SplitFacts:
     seed: int
     val_lines: list[int]
     data_sha256: str
+    val_rows_sha256: str = ""  # shared.data.rows_digest of the validation rows: order-free
 
 
 def split_mismatch(info: dict, facts: SplitFacts) -> str | None:
@@ -29,7 +30,13 @@ def split_mismatch(info: dict, facts: SplitFacts) -> str | None:
     split = info.get("split") or {}
     if split.get("seed", facts.seed) != facts.seed:
         return f"trained with split seed {split.get('seed')}, the benchmark splits with seed {facts.seed}"
-    val_lines = split.get("val_lines")
+    digest = split.get("val_rows_sha256")
+    if digest is not None:
+        if digest == facts.val_rows_sha256:
+            return None
+        return (f"its validation rows differ from this data's ({split.get('val_count')} vs {len(facts.val_lines)} rows): "
+                "scoring it here would count rows it trained on; benchmark it with the data it was trained on")
+    val_lines = split.get("val_lines")  # versions written before the content-hash split
     if val_lines is not None:
         if sorted(val_lines) == sorted(facts.val_lines):
             return None

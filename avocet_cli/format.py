@@ -100,6 +100,22 @@ def number(value: Any, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, int | float) and not isinstance(value, bool) else "-"
 
 
+def score_text(value: Any, interval: Any = None) -> str:
+    """0.540 (0.48-0.60): a macro-F1 with its 95 % interval when there is one."""
+    if isinstance(interval, list) and len(interval) == 2 and number(value) != "-":
+        return f"{number(value)} ({number(interval[0], 2)}-{number(interval[1], 2)})"
+    return number(value)
+
+
+def promotion_text(result: dict[str, Any]) -> str:
+    """Why a succeeded fine-tune was not made current, and how to make it so; empty when it was."""
+    promotion = result.get("promotion") or {}
+    if result.get("current") is not False:
+        return ""
+    return (f"{promotion.get('reason', 'not made current')}; to use it: avocet models rollback {result.get('name')} "
+            f"--version {result.get('version')}")  # fmt: skip
+
+
 def progress_text(p: dict[str, Any], eta: str = "") -> str:
     """[#######.........]  45%  step 9/20  epoch 0.90  loss 1.2345  f1 0.812  acc 0.850  eta 1m20s"""
     step, total = p.get("step"), p.get("total")
@@ -148,7 +164,7 @@ def job_row(job: dict[str, Any]) -> list[Any]:
     p, result = job.get("progress") or {}, job.get("result") or {}
     steps = f"{p['step']}/{p['total']}" if p.get("step") is not None and p.get("total") else "-"
     return [job.get("id"), job.get("kind"), f"{state} #{position}" if state == "queued" and position else state,
-            job.get("model"), job.get("name"), steps, number(result.get("val_macro_f1", p.get("f1"))),
+            job.get("model"), job.get("name"), steps, score_text(result.get("val_macro_f1", p.get("f1")), result.get("val_macro_f1_interval")),
             when(job.get("submitted_at"))]  # fmt: skip
 
 
@@ -163,6 +179,9 @@ def job_detail(job: dict[str, Any]) -> str:
         ("progress", job.get("progress") and progress_text(job["progress"])),
         ("hyperparameters", _pairs(job.get("hyperparameters"))), ("result", _pairs(job.get("result"))),
         ("error", error_text(job.get("error"))), ("last event", job.get("last_event_id")),
+        ("validation F1", score_text((job.get("result") or {}).get("val_macro_f1"),
+                                     (job.get("result") or {}).get("val_macro_f1_interval"))),
+        ("not current", promotion_text(job.get("result") or {})),
     ]  # fmt: skip
     return "\n".join(f"{key + ':':17} {value}" for key, value in rows if value not in (None, "", "-"))
 

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from avocet_cli.client import ApiClient
 from avocet_cli.errors import OK, CliError
-from avocet_cli.format import Output, number, when
+from avocet_cli.format import Output, number, score_text, when
 
 
 def list_models(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
     out.listing(client.get("/api/models"), ["NAME", "VERSION", "BASE", "F1", "ACCURACY", "UPDATED", "VERSIONS"],
-                lambda m: [m.get("name"), m.get("current_version"), m.get("base_model"), number(m.get("val_macro_f1")),
+                lambda m: [m.get("name"), m.get("current_version"), m.get("base_model"),
+                           score_text(m.get("val_macro_f1"), m.get("val_macro_f1_interval")),
                            number(m.get("val_accuracy")), when(m.get("timestamp")), _versions(m.get("versions"))],
                 "no published models: fine-tune one with avocet jobs submit")  # fmt: skip
     return OK

@@ -124,3 +124,13 @@ def test_cli_flags_are_built_from_the_hyperparameter_model():
     assert set(Hyperparameters.model_fields) <= flags
     with pytest.raises(SystemExit):
         parser.parse_args(["--max-length", "64"])  # one name per setting: the old alias is gone
+
+
+def test_the_cli_shows_the_interval_and_how_to_promote_a_version_that_was_not():
+    from avocet_cli.format import promotion_text, score_text
+
+    assert score_text(0.54, [0.48, 0.6]) == "0.540 (0.48-0.60)" and score_text(0.5) == "0.500"
+    result = {"name": "triage", "version": 4, "current": False, "promotion": {"reason": "clearly worse than version 3"}}
+    assert promotion_text(result) == ("clearly worse than version 3; to use it: avocet models rollback triage "
+                                      "--version 4")  # fmt: skip
+    assert promotion_text({**result, "current": True}) == ""

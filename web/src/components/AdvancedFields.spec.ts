@@ -11,7 +11,7 @@ const hint = (w: ReturnType<typeof mountFields>, key: string) => w.find(`#hp-${k
 describe('AdvancedFields', () => {
   it('shows one labelled field per generated hyperparameter with its default and range', () => {
     const w = mountFields()
-    expect(w.findAll('input')).toHaveLength(Object.keys(HYPERPARAMETER_RULES).length)
+    expect(w.findAll('input, select')).toHaveLength(Object.keys(HYPERPARAMETER_RULES).length)
     expect(w.find('label[for="hp-batch_size"]').text()).toBe('Batch Size')
     expect(hint(w, 'batch_size')).toBe('Default 16 · 1 to 256')
     expect(hint(w, 'learning_rate')).toBe('Default 0.00005 · above 0, at most 0.01') // the base model's registry default
@@ -32,8 +32,25 @@ describe('AdvancedFields', () => {
     expect(w.emitted('update:valid')?.at(-1)).toEqual([false])
   })
 
+  it('offers yes/no and one-of hyperparameters as selects whose empty choice is the default', async () => {
+    const w = mountFields()
+    const select = w.find('select#hp-promote')
+    expect(select.findAll('option').map((o) => o.text())).toEqual(['default (if_not_worse)', 'if_not_worse', 'always'])
+    expect(hint(w, 'ensemble')).toBe('Default true · one of: true, false')
+    await w.find('select#hp-ensemble').setValue('false')
+    expect(w.emitted<[Record<string, string>]>('update:modelValue')!.at(-1)![0]).toEqual({ ensemble: 'false' })
+  })
+
   it('notes that max tokens above the base model\'s limit are cut to it', () => {
     const w = mountFields({ max_tokens: '400' })
     expect(hint(w, 'max_tokens')).toContain('minilm reads at most 256 tokens: the run uses 256.')
+  })
+})
+
+describe('hyperBody', () => {
+  it('sends numbers as numbers, yes/no as booleans and choices as their word, and leaves empty fields out', async () => {
+    const { hyperBody } = await import('@/utils/hyperparameters')
+    expect(hyperBody({ batch_size: '8', ensemble: 'false', promote: 'always', seed: '' })).toEqual({
+      batch_size: 8, ensemble: false, promote: 'always' })
   })
 })

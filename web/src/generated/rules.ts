@@ -84,5 +84,35 @@ export const HYPERPARAMETER_RULES = {
     "default": 3,
     "title": "Early Stopping Patience",
     "description": "Stop after this many flat epochs."
+  },
+  "ensemble": {
+    "type": "boolean",
+    "choices": [
+      true,
+      false
+    ],
+    "default": true,
+    "title": "Ensemble",
+    "description": "Publish the transformer averaged with an n-gram model fitted on the same rows (weight chosen on validation); false: the transformer alone."
+  },
+  "promote": {
+    "type": "choice",
+    "choices": [
+      "if_not_worse",
+      "always"
+    ],
+    "default": "if_not_worse",
+    "title": "Promote",
+    "description": "if_not_worse: a run clearly worse than the current version on its validation rows is kept as a non-current version; always: it becomes current whatever it scores."
+  },
+  "refit_full": {
+    "type": "boolean",
+    "choices": [
+      true,
+      false
+    ],
+    "default": false,
+    "title": "Refit Full",
+    "description": "After choosing the epoch and weight on validation, train again on every row (about twice the training time)."
   }
 } as const

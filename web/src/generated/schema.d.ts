@@ -619,6 +619,12 @@ export interface components {
              */
             early_stopping_patience?: number;
             /**
+             * Ensemble
+             * @description Publish the transformer averaged with an n-gram model fitted on the same rows (weight chosen on validation); false: the transformer alone.
+             * @default true
+             */
+            ensemble?: boolean;
+            /**
              * Learning Rate
              * @description AdamW peak learning rate.
              */
@@ -629,6 +635,19 @@ export interface components {
              * @default 96
              */
             max_tokens?: number;
+            /**
+             * Promote
+             * @description if_not_worse: a run clearly worse than the current version on its validation rows is kept as a non-current version; always: it becomes current whatever it scores.
+             * @default if_not_worse
+             * @enum {string}
+             */
+            promote?: "if_not_worse" | "always";
+            /**
+             * Refit Full
+             * @description After choosing the epoch and weight on validation, train again on every row (about twice the training time).
+             * @default false
+             */
+            refit_full?: boolean;
             /**
              * Seed
              * @description Seed of the model head and data order.
@@ -756,6 +775,8 @@ export interface components {
             val_accuracy?: number | null;
             /** Val Macro F1 */
             val_macro_f1?: number | null;
+            /** Val Macro F1 Interval */
+            val_macro_f1_interval?: number[] | null;
             /** Version List */
             version_list: components["schemas"]["VersionInfo"][];
             /** Versions */
@@ -839,6 +860,8 @@ export interface components {
             val_accuracy?: number | null;
             /** Val Macro F1 */
             val_macro_f1?: number | null;
+            /** Val Macro F1 Interval */
+            val_macro_f1_interval?: number[] | null;
             /** Versions */
             versions: number;
         };
@@ -885,12 +908,22 @@ export interface components {
             dataset_id?: string | null;
             /** Epochs Run */
             epochs_run?: number | null;
+            /**
+             * Not Promoted
+             * @description Why this version was not made current when it was published (clearly worse than the version then current); roll back to it to use it.
+             */
+            not_promoted?: string | null;
             /** Timestamp */
             timestamp?: string | null;
             /** Val Accuracy */
             val_accuracy?: number | null;
             /** Val Macro F1 */
             val_macro_f1?: number | null;
+            /**
+             * Val Macro F1 Interval
+             * @description 95 % bootstrap interval of val_macro_f1
+             */
+            val_macro_f1_interval?: number[] | null;
             /** Version */
             version: number;
         };

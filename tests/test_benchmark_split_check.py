@@ -61,3 +61,11 @@ def test_file_sha256_matches_hashlib(tmp_path):
     path = tmp_path / "data.jsonl"
     path.write_bytes(b"x" * 3_000_000)
     assert file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_validation_rows_digest_decides_for_versions_with_the_content_split():
+    facts = SplitFacts(LABELS, 42, [3, 7, 9], "f" * 64, "d" * 64)
+    same = {"labels": LABELS, "split": {"seed": 42, "val_rows_sha256": "d" * 64, "val_count": 3}}
+    assert split_mismatch(same, facts) is None
+    other = {"labels": LABELS, "split": {"seed": 42, "val_rows_sha256": "e" * 64, "val_count": 3}}
+    assert "validation rows differ" in split_mismatch(other, facts)

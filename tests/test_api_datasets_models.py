@@ -1,5 +1,6 @@
 """Datasets (upload, list, inspect, delete) and published models (versions, rollback, delete) through the API."""
 
+import errno
 import json
 from pathlib import Path
 
@@ -126,3 +127,17 @@ def test_jobs_show_the_dataset_and_the_hyperparameters_they_use(make_client):
     assert job["data"] == "score-file"
     assert job["hyperparameters"]["batch_size"] == 8 and job["hyperparameters"]["learning_rate"] == 1e-4
     assert datasets.is_dataset_id(job["data"])
+
+
+def test_a_models_folder_the_api_cannot_write_answers_503_with_the_fix(make_client, tmp_path, monkeypatch):
+    client = make_client()
+    _publish(tmp_path / "models", "t1", 0.5)
+    _publish(tmp_path / "models", "t2", 0.7)
+
+    def read_only(models_dir, name, version):  # what a volume mounted :ro does (root in tests ignores chmod)
+        raise OSError(errno.EROFS, "Read-only file system", str(Path(models_dir) / f".avocet-{name}.switch-1"))
+
+    monkeypatch.setattr(model_versions, "switch_to", read_only)
+    answer = client.post("/api/models/m/rollback", json={"version": 1})
+    assert answer.status_code == 503 and "Read-only file system" in answer.json()["detail"]
+    assert "read-write" in answer.json()["detail"] and str(tmp_path) not in answer.text  # no server path

@@ -156,6 +156,20 @@ def test_celery_result_state_mirrors_the_job(stack):
     assert status == "REVOKED" and "revoked" in printed.lower()
 
 
+def test_a_queued_task_revoked_like_flower_does_ends_cancelled(stack):
+    running = stack.call(**LONG, name="revoke-busy")
+    queued = stack.call(model="minilm", epochs=1, name="revoke-queued")
+    stack.wait_progress(running)
+    argv = [str(VENV_BIN / "celery"), "-A", "worker.queue.app", "control", "revoke", queued]  # what Flower sends
+    done = subprocess.run(argv, cwd=REPO, env=stack.env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert stack.job(queued)["state"] == "queued"  # the worker drops the message when it comes up, not before
+    run_sync(stack.client(), jobs.cancel(running))
+    ended = stack.wait_state(queued, {"cancelled", "failed", "succeeded"}, 120)
+    assert ended["state"] == "cancelled", ended.get("error")
+    assert not _published(stack, "revoke-queued")
+
+
 def test_a_stopped_training_child_fails_stalled_and_the_queue_moves_on(stack):
     stalled = stack.call(**LONG, name="stall")
     after = stack.call(model="minilm", epochs=1, name="after-stall")

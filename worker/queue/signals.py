@@ -7,6 +7,8 @@
   heartbeat (read by /api/health).
 - worker_shutting_down: ask this worker's running job to stop, so a warm shutdown (Ctrl-C) does not wait for a
   long training run; the job ends failed ("worker shut down").
+- task_revoked: a task revoked outside the API (Flower, `celery control revoke`) is dropped by the worker when its
+  message comes up; its job, still `queued` in the store, ends `cancelled` (not `failed: message_lost` by the reaper).
 - worker_process_init: the pool process dies with the main worker process (PR_SET_PDEATHSIG), so `kill -9` of the
   worker stops the run instead of leaving it orphaned.
 """
@@ -85,6 +87,17 @@ def stop_running_jobs(sender=None, **_):
         return
     if stopping:
         log.warning("worker shutting down: stopping running job(s) %s", ", ".join(stopping))
+
+
+@signals.task_revoked.connect
+def cancel_revoked_job(sender=None, request=None, **_):
+    job_id = getattr(request, "id", None)
+    if getattr(sender, "name", None) not in keys.KIND_OF_TASK or not job_id:
+        return
+    try:  # the store's cancel: a queued job ends `cancelled`; a running one is flagged to stop; a finished one stays
+        run_sync(_client(), jobs.cancel(job_id))
+    except Exception:  # Redis is away: the reaper ends the job (message_lost) once it is back
+        log.warning("could not mark revoked job %s cancelled", job_id, exc_info=True)
 
 
 @signals.worker_process_init.connect

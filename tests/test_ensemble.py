@@ -134,3 +134,12 @@ def test_the_cli_shows_the_interval_and_how_to_promote_a_version_that_was_not():
     assert promotion_text(result) == ("clearly worse than version 3; to use it: avocet models rollback triage "
                                       "--version 4")  # fmt: skip
     assert promotion_text({**result, "current": True}) == ""
+
+
+def test_rows_with_nothing_for_the_ngram_model_publish_the_transformer_alone():
+    from worker.training.pipeline import _fit_ngram
+
+    events = []
+    rows = [Example("a", "b", "x", 1), Example("c", "d", "y", 2)]
+    assert _fit_ngram(rows, ["x", "y"], lambda kind, message, **_: events.append((kind, message))) is None
+    assert events[0][0] == "warning" and "transformer alone" in events[0][1]

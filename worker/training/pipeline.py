@@ -128,7 +128,6 @@ def run_finetune(config: TrainConfig, emit: Emit) -> dict:
 
 
 def _fit(config: TrainConfig, labels: list[str], train, val, staged: Path, emit: Emit) -> RunResult:
-    from classifiers.ngram import NgramModel
     from worker.training.ensemble_choice import blend, cross_fitted
     from worker.training.metrics import classification_report
     from worker.training.promotion import decide
@@ -136,7 +135,7 @@ def _fit(config: TrainConfig, labels: list[str], train, val, staged: Path, emit:
     from worker.training.trainer_setup import fit_transformer
 
     clock = time.perf_counter()
-    ngram = NgramModel.fit(train, [e.label for e in train], labels) if config.ensemble else None
+    ngram = _fit_ngram(train, labels, emit) if config.ensemble else None
     timings = {"ngram_fit_seconds": round(time.perf_counter() - clock, 2)}
     if ngram is not None:
         emit("log", f"fitted the n-gram model (word and character TF-IDF + logistic regression) on {len(train)} rows "
@@ -163,6 +162,17 @@ def _fit(config: TrainConfig, labels: list[str], train, val, staged: Path, emit:
         model, ngram = _refit(config, labels, train + val, math.ceil(best.best_epoch or 1), staged, emit, ngram)
         timings["refit_seconds"] = round(time.perf_counter() - clock - timings["train_loop_seconds"], 2)
     return RunResult(model, tokenizer, ngram, weight, best, scores, report, promotion, timings)
+
+
+def _fit_ngram(train, labels: list[str], emit: Emit):
+    """The n-gram half, or None (the transformer alone is published) when the rows give it nothing to read."""
+    from classifiers.ngram import NgramModel
+
+    try:
+        return NgramModel.fit(train, [e.label for e in train], labels)
+    except ValueError as exc:  # e.g. "empty vocabulary": only one-letter words in every row
+        emit("warning", f"no n-gram model could be fitted on these rows ({exc}); publishing the transformer alone")
+        return None
 
 
 def _refit(config: TrainConfig, labels, rows, epochs: int, staged: Path, emit: Emit, ngram):

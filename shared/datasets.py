@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shared.atomic_files import write_atomically
-from shared.data import DataError, Example, scan_lines
+from shared.data import DataError, Example, scan_lines, split_lines
 
 SCORE_FILE_ID = "score-file"
 ID_PATTERN = r"^(ds-[0-9a-f]{16}|score-file)$"
@@ -62,7 +62,7 @@ def parse(content: bytes) -> list[Example]:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DatasetProblems([], f"not UTF-8 text (byte {exc.start}): save the file as UTF-8 JSONL") from None
-    examples, problems = scan_lines(text.splitlines())
+    examples, problems = scan_lines(split_lines(text))
     if problems:
         raise DatasetProblems(problems, f"{len(problems)}{'+' if len(problems) >= 20 else ''} bad lines, first at "
                                         f"line {problems[0][0]}: {problems[0][1]}")  # fmt: skip
@@ -128,7 +128,7 @@ def score_file_meta(score_file: Path) -> dict | None:
     key = (str(score_file), stat.st_size, stat.st_mtime_ns)
     if key not in _score_cache:
         content = Path(score_file).read_bytes()
-        examples, problems = scan_lines(content.decode("utf-8", "replace").splitlines())
+        examples, problems = scan_lines(split_lines(content.decode("utf-8", "replace")))
         _score_cache.clear()
         _score_cache[key] = {
             "id": SCORE_FILE_ID, "name": Path(score_file).name, "sha256": hashlib.sha256(content).hexdigest(),
@@ -142,8 +142,7 @@ def score_file_meta(score_file: Path) -> dict | None:
 
 def describe(path: Path, meta: dict, label_set: list[str]) -> dict:
     """Details for GET /api/datasets/{id}: what the label set would drop or skip, text lengths, a few rows."""
-    with Path(path).open(encoding="utf-8", errors="replace") as handle:
-        examples, _ = scan_lines(handle)
+    examples, _ = scan_lines(split_lines(Path(path).read_bytes().decode("utf-8", "replace")))
     allowed, counts = set(label_set), Counter(e.label for e in examples)
     dropped = {label: n for label, n in sorted(counts.items()) if label not in allowed}
     skipped = {label: n for label, n in sorted(counts.items()) if label in allowed and n < 2}

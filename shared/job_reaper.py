@@ -1,13 +1,15 @@
 """Crash detection: fail running jobs whose worker is gone and queued jobs whose task message is gone.
 
 Run by every API process every REAP_EVERY_S (api/main.py) and by each worker at start-up (for its own leftovers).
-A running job's heartbeat key (shared/job_lease.py) expires HEARTBEAT_TTL_S after its worker's last beat; the
-job is then failed `worker_lost` at the next check, except in the first GRACE_WINDOW_S after Redis (re)started,
-when every TTL ran out at once and live workers get REAP_GRACE_S more (measured on the Redis clock) to beat again.
-A worker restarting under the same name fails its own leftovers at once. Queued jobs that have had no task message
-in the broker for LOST_MESSAGE_AFTER_S (the API or a worker died between recording and sending, or taking and
-claiming) fail `message_lost`. Each failure is the store's guarded transition, so a job that a live worker ends
-at the same moment is ended once.
+Only a job whose heartbeat is gone is ever failed, whoever checks. A running job's heartbeat key
+(shared/job_lease.py) expires HEARTBEAT_TTL_S after its worker's last beat; the job is then failed `worker_lost` at
+the next check, except in the first GRACE_WINDOW_S after Redis (re)started, when every TTL ran out at once and live
+workers get REAP_GRACE_S more (measured on the Redis clock) to beat again. A worker restarting under the same name
+fails its own leftovers whose heartbeat is gone at once (no grace); a second worker under a live one's name is
+refused at start (worker/queue/worker_name.py). Queued jobs that have had no task message in the broker for
+LOST_MESSAGE_AFTER_S (the API or a worker died between recording and sending, or taking and claiming) fail
+`message_lost`. Each failure is the store's guarded transition, so a job that a live worker ends at the same moment
+is ended once.
 """
 
 import json
@@ -35,10 +37,10 @@ def reap_stale(restarted_worker: str | None = None) -> Op[list[str]]:
     restarted) and queued jobs whose task message is gone (fail_lost_messages); returns their ids."""
     reaped, grace = [], (yield from _reap_grace())
     for job in (yield from running_jobs()):
+        if (yield lambda r, j=job["id"]: r.exists(keys.job_alive(j))):
+            continue  # alive, whoever asks: a second worker started under a live one's name must not end its job
         own = restarted_worker is not None and job.get("worker") == restarted_worker
-        if not own and (yield lambda r, j=job["id"]: r.exists(keys.job_alive(j))):
-            continue
-        guard = Guard(dead_for=-1 if own else grace)
+        guard = Guard(dead_for=0 if own else grace)
         if (yield from fail(job["id"], _worker_lost(job), "worker_lost", guard=guard)):
             reaped.append(job["id"])
     return reaped + (yield from fail_lost_messages())
@@ -47,7 +49,8 @@ def reap_stale(restarted_worker: str | None = None) -> Op[list[str]]:
 def _worker_lost(job: dict[str, Any]) -> str:
     worker = job.get("worker")
     if job.get("publishing"):  # never claim the previous model is untouched: the new one may be in place
-        return (f"worker {worker} stopped while publishing the model (crash or kill): models/avocet-{job.get('name')} "
+        name = job.get("name") or job.get("model")  # a job without a name publishes under its model key
+        return (f"worker {worker} stopped while publishing the model (crash or kill): models/avocet-{name} "
                 "may already be the new model; check it before you resubmit")  # fmt: skip
     return f"worker {worker} stopped while the job was running (crash or kill); resubmit the job"
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from api.deps import RedisDep, SenderDep, SettingsDep
 from api.submission import submit_job
 from shared import model_store
+from shared.public_paths import scrub, server_roots
 from shared.job_schema import BenchmarkParams, Job
 
 router = APIRouter(prefix="/api/benchmark", tags=["benchmark"])
@@ -33,5 +34,5 @@ async def create_benchmark_job(params: BenchmarkParams, redis: RedisDep, sender:
 @router.get("/results", response_model=BenchmarkResults)
 def read_results(settings: SettingsDep) -> BenchmarkResults:
     """Saved benchmark runs; empty when none have been saved or the file is unreadable."""
-    runs = model_store.read_benchmark_runs(settings.models_dir)
+    runs = scrub(model_store.read_benchmark_runs(settings.models_dir), server_roots(settings))
     return BenchmarkResults(latest=runs[0] if runs else None, history=runs)

@@ -43,6 +43,7 @@ def is_dataset_id(value: str) -> bool:
 def store(data_dir: Path, content: bytes, name: str) -> tuple[dict, bool]:
     """Validate and store an upload; returns (its metadata, created). Nothing is written when it is invalid."""
     examples = parse(content)
+    _check_labels(examples)
     digest = hashlib.sha256(content).hexdigest()
     dataset_id = f"ds-{digest[:16]}"
     meta_path = folder(data_dir) / f"{dataset_id}.json"
@@ -69,6 +70,16 @@ def parse(content: bytes) -> list[Example]:
     if not examples:
         raise DatasetProblems([], "the file holds no rows: one JSON object per line with subject, body and label")
     return examples
+
+
+def _check_labels(examples: list[Example]) -> None:
+    """The label bounds (shared/label_rules.py), with the first line of a label that breaks one."""
+    from shared.label_rules import label_problem  # here: label_rules needs job_schema, which imports this module
+
+    labels = dict.fromkeys(e.label for e in examples)
+    if problem := label_problem(labels):
+        bad = next((e for e in examples if label_problem([e.label])), None)
+        raise DatasetProblems([(bad.line, problem)] if bad else [], problem)
 
 
 def list_all(data_dir: Path, score_file: Path) -> list[dict]:

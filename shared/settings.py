@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.label_rules import check_labels
 from shared.labels import CANONICAL_LABELS, parse_labels
 
 
@@ -64,7 +65,9 @@ class Settings(BaseSettings):
     @field_validator("labels", mode="before")
     @classmethod
     def _split_labels(cls, value: object) -> list[str]:
-        return parse_labels(value)  # type: ignore[arg-type]
+        labels = parse_labels(value)  # type: ignore[arg-type]
+        check_labels(labels)
+        return labels
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
@@ -18,6 +18,7 @@ from api.deps import HubDep, RedisDep, SameSiteDep, SenderDep, SettingsDep
 from api.sse import event_response
 from api.submission import submit_job
 from shared import model_store
+from shared.label_rules import LabelBoundError, check_job_labels
 from shared.job_schema import MAX_EPOCHS, MAX_LABELS, FinetuneParams, Job
 
 log = logging.getLogger(__name__)
@@ -55,14 +56,25 @@ def read_status(settings: SettingsDep) -> list[ModelStatus]:
 
 
 @router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Job)
-async def create_finetune_job(params: FinetuneParams, redis: RedisDep, sender: SenderDep) -> dict:
+async def create_finetune_job(
+    params: FinetuneParams, redis: RedisDep, sender: SenderDep, settings: SettingsDep
+) -> dict:
     """Queue a fine-tune job; it runs when a GPU worker is free (see queue_position). Follow: /api/jobs/{id}/events."""
+    _check_labels(params, settings)
     return await submit_job(redis, sender, "finetune", params)
+
+
+def _check_labels(params: FinetuneParams, settings) -> None:
+    """The label set the job would train on is bounded, also when it is the dataset's own (shared/label_rules.py)."""
+    try:
+        check_job_labels(params.data, params.labels, settings)
+    except LabelBoundError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
 
 
 @router.get("/run", dependencies=[SameSiteDep], responses={200: {"content": {"text/event-stream": {}}}})
 async def run_finetune(
-    redis: RedisDep, hub: HubDep, sender: SenderDep,
+    redis: RedisDep, hub: HubDep, sender: SenderDep, settings: SettingsDep,
     model: Annotated[str | None, Query(max_length=200, description="registry key, see GET /api/base-models")] = None,
     epochs: Annotated[int | None, Query(ge=1, le=MAX_EPOCHS)] = None,
     data: Annotated[str | None, Query(max_length=1024, description="dataset id or file name")] = None,
@@ -78,5 +90,6 @@ async def run_finetune(
         params = FinetuneParams.model_validate({k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
+    _check_labels(params, settings)
     job = await submit_job(redis, sender, "finetune", params)
     return event_response(redis, hub, job["id"], 0)

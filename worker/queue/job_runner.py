@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from shared import events, job_lease, jobs
 from shared.data_files import SourceError, Sources, to_paths, untrusted_context
 from shared.job_schema import PARAMS, child_args, explain
+from shared.label_rules import LabelBoundError, check_job_labels
 from shared.redis_ops import run_sync
 from shared.settings import get_settings
 from worker.queue.child_process import ChildResult, run_child
@@ -70,6 +71,8 @@ def task_params(kind: str, kwargs: dict[str, Any]) -> BaseModel:
     become the paths the CLI child opens (dataset ids and registry keys stay as they are)."""
     settings = get_settings()
     params = PARAMS[kind].model_validate(kwargs, context=untrusted_context(settings))
+    if kind == "finetune":
+        check_job_labels(params.data, params.labels, settings)  # a dataset's own labels are bounded too
     return to_paths(params, Sources.of(settings))
 
 
@@ -81,7 +84,7 @@ def run_job(
     run_sync(redis, jobs.create_job(job_id, kind, kwargs, "celery"))  # no-op when the API or publish hook made it
     try:
         params = task_params(kind, kwargs)
-    except (ValidationError, SourceError) as exc:
+    except (ValidationError, SourceError, LabelBoundError) as exc:
         message = f"bad task arguments ({explain(exc) if isinstance(exc, ValidationError) else exc})"
         log.warning("job %s rejected: %s", job_id, message)
         run_sync(redis, jobs.reject(job_id, message, "bad_input"))

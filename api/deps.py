@@ -11,7 +11,8 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from redis.asyncio import Redis
 
 from api.fanout import EventHub
-from api.security import SESSION_COOKIE, refuse_cross_site, same_secret, session_value
+from api import sessions
+from api.security import SESSION_COOKIE, refuse_cross_site, same_secret
 from api.task_sender import TaskSender
 from shared.settings import Settings
 
@@ -44,18 +45,19 @@ bearer = HTTPBearer(auto_error=False, description="AVOCET_API_TOKEN, for scripts
 session_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Set by POST /api/session (the web view)")
 
 
-def has_access(
-    settings: SettingsDep,
+async def has_access(
+    settings: SettingsDep, redis: RedisDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     session: Annotated[str | None, Depends(session_cookie)],
-) -> bool:
-    """True when no token is set, or the request carries it: a Bearer header, or the cookie signing in gave."""
+) -> bool:  # fmt: skip
+    """True when no token is set, or the request carries it: a Bearer header, or a live session (the cookie signing
+    in gave, not expired nor revoked on the server)."""
     expected = settings.api_token
     if not expected:
         return True
     if credentials is not None and same_secret(credentials.credentials, expected):
         return True
-    return session is not None and same_secret(session, session_value(expected))
+    return session is not None and await sessions.is_valid(redis, session, expected)
 
 
 def require_token(access: Annotated[bool, Depends(has_access)]) -> None:

@@ -73,3 +73,8 @@ WORKERS = f"{PREFIX}:workers"
 def worker_name(hostname: str) -> str:
     """Which live worker process holds a Celery node name (worker/queue/worker_name.py); short TTL, refreshed."""
     return f"{PREFIX}:worker:{hostname}:holder"
+
+
+def session(id_hash: str) -> str:
+    """A web view session (api/sessions.py): the sha256 of its id -> the token fingerprint, TTL = its max age."""
+    return f"{PREFIX}:session:{id_hash}"

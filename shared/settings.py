@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         description="Host header values the API answers (DNS-rebinding guard); comma-separated; '*' allows any.",
     )
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest JSON request body (413 past it).")
+    session_max_age_s: int = Field(
+        7 * 86400, ge=60, description="How long a web view session lasts (server-side; signing out revokes it)."
+    )
     allow_unauthenticated_remote: bool = Field(
         False, description="Serve other addresses without AVOCET_API_TOKEN (anyone who reaches the port can use it)."
     )

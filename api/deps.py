@@ -14,6 +14,7 @@ from api.fanout import EventHub
 from api import sessions
 from api.security import SESSION_COOKIE, refuse_cross_site, same_secret
 from api.task_sender import TaskSender
+from shared import keys
 from shared.settings import Settings
 
 MAX_EVENT_ID = 2**53 - 1  # the largest id a browser's Last-Event-ID can carry exactly
@@ -103,6 +104,25 @@ def same_site(request: Request) -> None:
 
 
 SameSiteDep = Depends(same_site)  # for a GET that starts work (the middleware covers every other method)
+
+
+QUEUE_FULL_RETRY_S = 30
+QUEUE_FULL = {429: {"description": "AVOCET_MAX_QUEUED_JOBS jobs are waiting already: retry after Retry-After"}}
+
+
+async def queue_room(settings: SettingsDep, redis: RedisDep) -> None:
+    """429 while AVOCET_MAX_QUEUED_JOBS jobs wait, so a script looping on submissions cannot grow the queue without
+    bound (one ZCARD; a burst of concurrent submissions may pass it by at most their number)."""
+    waiting = await redis.zcard(keys.JOBS_QUEUED)
+    if waiting >= settings.max_queued_jobs:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(QUEUE_FULL_RETRY_S)},
+            detail=f"the queue is full: {waiting} jobs are waiting (AVOCET_MAX_QUEUED_JOBS={settings.max_queued_jobs}); "
+                   "retry later, or cancel some (GET /api/jobs?kind=... lists them)",
+        )  # fmt: skip
+
+
+QueueRoomDep = Depends(queue_room)  # on every route that queues a job
 
 
 def get_last_event_id(

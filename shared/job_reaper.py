@@ -23,6 +23,8 @@ from shared.redis_ops import Op, as_text
 REAP_GRACE_S = 10  # a running job is failed once its heartbeat has been missing this much longer than its TTL
 GRACE_WINDOW_S = HEARTBEAT_TTL_S + REAP_GRACE_S  # ... only this soon after Redis started; later, once its TTL ran out
 LOST_MESSAGE_AFTER_S = 60  # a queued job is failed once its task message has been missing from the broker this long
+LOST_CHECK_JOBS = 100  # the oldest queued jobs checked for a task message per pass
+BROKER_SCAN = 500  # broker messages read per list per pass (oldest first)
 
 
 def _reap_grace() -> Op[float]:
@@ -58,16 +60,24 @@ def _worker_lost(job: dict[str, Any]) -> str:
 def fail_lost_messages() -> Op[list[str]]:
     """Fail queued jobs that no task message stands behind: not in the broker's queue lists nor taken by a worker
     (kombu's `unacked` hash) on checks LOST_MESSAGE_AFTER_S apart (the API died between recording and sending, a
-    worker between taking and claiming, or Redis lost the message). Reason `message_lost`; returns their ids."""
-    queued = [as_text(i) for i in (yield lambda r: r.zrange(keys.JOBS_QUEUED, 0, -1))]
+    worker between taking and claiming, or Redis lost the message). Reason `message_lost`; returns their ids.
+
+    Bounded, whatever the queue length: only the LOST_CHECK_JOBS oldest queued jobs are checked (a job whose message
+    is lost stays queued while the others run, so it reaches the front), against the BROKER_SCAN oldest messages of
+    each list (kombu pushes left and pops right) and the `unacked` hash when it is no longer than that. A job is
+    failed only when what was read is the whole broker; otherwise it waits for a shorter queue."""
+    queued = [as_text(i) for i in (yield lambda r: r.zrange(keys.JOBS_QUEUED, 0, LOST_CHECK_JOBS - 1))]
     if not queued:
         return []
-    listed = yield lambda r: _lrange_many(r, keys.BROKER_QUEUE_KEYS)
-    taken = yield lambda r: r.hvals(keys.BROKER_UNACKED)
+    lengths = yield lambda r: _lengths(r)
+    listed = yield lambda r: _oldest_messages(r, keys.BROKER_QUEUE_KEYS, BROKER_SCAN)
+    taken = (yield lambda r: r.hvals(keys.BROKER_UNACKED)) if lengths[-1] <= BROKER_SCAN else []
     in_broker = {_task_id(raw) for items in listed for raw in items} | {_task_id(raw, taken=True) for raw in taken}
     seen = [keys.job_suspect(job_id) for job_id in queued if job_id in in_broker]
     if seen:
         yield lambda r: r.delete(*seen)
+    if any(length > BROKER_SCAN for length in lengths):
+        return []  # part of the broker was not read: a job not found may be there
     message = ("its task message was lost before a worker started it (the API or a worker stopped at that moment, "
                "or Redis lost data); resubmit the job")  # fmt: skip
     failed = []
@@ -77,10 +87,19 @@ def fail_lost_messages() -> Op[list[str]]:
     return failed
 
 
-def _lrange_many(client: Any, names: tuple[str, ...]) -> Any:
+def _lengths(client: Any) -> Any:
+    """The length of each broker queue list, then of the `unacked` hash."""
+    pipe = client.pipeline(transaction=False)
+    for name in keys.BROKER_QUEUE_KEYS:
+        pipe.llen(name)
+    pipe.hlen(keys.BROKER_UNACKED)
+    return pipe.execute()
+
+
+def _oldest_messages(client: Any, names: tuple[str, ...], count: int) -> Any:
     pipe = client.pipeline(transaction=False)
     for name in names:
-        pipe.lrange(name, 0, -1)
+        pipe.lrange(name, -count, -1)
     return pipe.execute()
 
 

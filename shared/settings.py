@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         False, description="Serve other addresses without AVOCET_API_TOKEN (anyone who reaches the port can use it)."
     )
     # Datasets, model versions and predict (README "Datasets in, models out").
+    max_queued_jobs: int = Field(
+        1000, ge=1, description="Jobs that may wait in the queue; past it a submission gets 429 + Retry-After."
+    )
     dataset_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest dataset upload (413 past it).")
     model_versions_kept: int = Field(3, ge=1, description="Published versions kept per model (the current always).")
     predict_cache_size: int = Field(2, ge=1, description="Models kept loaded for predict (least recently used go).")

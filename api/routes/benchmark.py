@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel
 
-from api.deps import RedisDep, SenderDep, SettingsDep
+from api.deps import QUEUE_FULL, QueueRoomDep, RedisDep, SenderDep, SettingsDep
 from api.submission import submit_job
 from shared import model_store
 from shared.public_paths import scrub, server_roots
@@ -25,7 +25,8 @@ class BenchmarkResults(BaseModel):
     history: list[dict[str, Any]]  # every run, newest first
 
 
-@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Job)
+@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Job, dependencies=[QueueRoomDep],
+             responses=QUEUE_FULL)  # fmt: skip
 async def create_benchmark_job(params: BenchmarkParams, redis: RedisDep, sender: SenderDep) -> dict:
     """Queue a benchmark on the GPU queue (never beside a training run); follow it with GET /api/jobs/{id}/events."""
     return await submit_job(redis, sender, "benchmark", params)

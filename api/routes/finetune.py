@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from api.deps import HubDep, RedisDep, SameSiteDep, SenderDep, SettingsDep
+from api.deps import QUEUE_FULL, HubDep, QueueRoomDep, RedisDep, SameSiteDep, SenderDep, SettingsDep
 from api.sse import event_response
 from api.submission import submit_job
 from shared import model_store
@@ -55,7 +55,8 @@ def read_status(settings: SettingsDep) -> list[ModelStatus]:
     return read_model_statuses(settings.models_dir)
 
 
-@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Job)
+@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Job, dependencies=[QueueRoomDep],
+             responses=QUEUE_FULL)  # fmt: skip
 async def create_finetune_job(
     params: FinetuneParams, redis: RedisDep, sender: SenderDep, settings: SettingsDep
 ) -> dict:
@@ -72,7 +73,8 @@ def _check_labels(params: FinetuneParams, settings) -> None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
 
 
-@router.get("/run", dependencies=[SameSiteDep], responses={200: {"content": {"text/event-stream": {}}}})
+@router.get("/run", dependencies=[SameSiteDep, QueueRoomDep],
+            responses={200: {"content": {"text/event-stream": {}}}, **QUEUE_FULL})  # fmt: skip
 async def run_finetune(
     redis: RedisDep, hub: HubDep, sender: SenderDep, settings: SettingsDep,
     model: Annotated[str | None, Query(max_length=200, description="registry key, see GET /api/base-models")] = None,

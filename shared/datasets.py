@@ -24,6 +24,10 @@ PREVIEW_ROWS = 5
 _score_cache: dict[tuple, dict] = {}
 
 
+class QuotaError(DataError):
+    """Storing the upload would pass AVOCET_MAX_DATASETS or AVOCET_DATASETS_MAX_TOTAL_BYTES; the message says which."""
+
+
 class DatasetProblems(DataError):
     """The upload is not a labelled JSONL file; `problems` lists (line, problem), first ones first."""
 
@@ -40,8 +44,11 @@ def is_dataset_id(value: str) -> bool:
     return bool(re.fullmatch(ID_PATTERN, value))
 
 
-def store(data_dir: Path, content: bytes, name: str) -> tuple[dict, bool]:
-    """Validate and store an upload; returns (its metadata, created). Nothing is written when it is invalid."""
+def store(
+    data_dir: Path, content: bytes, name: str, max_count: int | None = None, max_total_bytes: int | None = None
+) -> tuple[dict, bool]:
+    """Validate and store an upload; returns (its metadata, created). Nothing is written when it is invalid, or when
+    a new dataset would pass `max_count` datasets or `max_total_bytes` in all (QuotaError)."""
     examples = parse(content)
     _check_labels(examples)
     digest = hashlib.sha256(content).hexdigest()
@@ -49,6 +56,7 @@ def store(data_dir: Path, content: bytes, name: str) -> tuple[dict, bool]:
     meta_path = folder(data_dir) / f"{dataset_id}.json"
     if meta_path.is_file():
         return json.loads(meta_path.read_text(encoding="utf-8")), False
+    _check_quota(data_dir, len(content), max_count, max_total_bytes)
     meta = {"id": dataset_id, "name": name, "sha256": digest, "size_bytes": len(content), "rows": len(examples),
             "labels": dict(sorted(Counter(e.label for e in examples).items())),
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "source": "upload"}  # fmt: skip
@@ -70,6 +78,18 @@ def parse(content: bytes) -> list[Example]:
     if not examples:
         raise DatasetProblems([], "the file holds no rows: one JSON object per line with subject, body and label")
     return examples
+
+
+def _check_quota(data_dir: Path, size: int, max_count: int | None, max_total_bytes: int | None) -> None:
+    stored = [m for m in map(_read_meta, folder(data_dir).glob("ds-*.json")) if m] if folder(data_dir).is_dir() else []
+    fix = "delete datasets no job needs (DELETE /api/datasets/{id}) or raise the setting"
+    if max_count is not None and len(stored) >= max_count:
+        raise QuotaError(f"dataset quota: {len(stored)} datasets are stored, at most {max_count} "
+                         f"(AVOCET_MAX_DATASETS): {fix}")  # fmt: skip
+    total = sum(int(m.get("size_bytes") or 0) for m in stored)
+    if max_total_bytes is not None and total + size > max_total_bytes:
+        raise QuotaError(f"dataset quota: {total} bytes are stored and this upload adds {size}, at most "
+                         f"{max_total_bytes} in all (AVOCET_DATASETS_MAX_TOTAL_BYTES): {fix}")  # fmt: skip
 
 
 def _check_labels(examples: list[Example]) -> None:

@@ -27,6 +27,10 @@ VERSIONS = ".versions"
 LOCK_FILE = ".lock"
 
 
+class ModelQuotaError(ValueError):
+    """A new model name past AVOCET_MAX_MODELS; the message says what to do."""
+
+
 class VersionError(ValueError):
     """A version that does not exist or may not be removed; the message says which and why."""
 
@@ -73,6 +77,16 @@ def switch_lock(models_dir: Path, name: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def check_room(models_dir: Path, name: str, max_models: int) -> None:
+    """A job may publish `name` if it is published already or fewer than `max_models` names are (ModelQuotaError)."""
+    names = published_names(models_dir)
+    if name not in names and len(names) >= max_models:
+        raise ModelQuotaError(
+            f"model quota: {len(names)} models are published, at most {max_models} (AVOCET_MAX_MODELS): publish under "
+            "an existing name (a new version) or delete a model you no longer need (DELETE /api/models/{name})"
+        )
 
 
 def publish_version(staged: Path, models_dir: Path, name: str, keep: int) -> tuple[int, bool]:

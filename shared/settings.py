@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         1000, ge=1, description="Jobs that may wait in the queue; past it a submission gets 429 + Retry-After."
     )
     dataset_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest dataset upload (413 past it).")
+    max_datasets: int = Field(100, ge=1, description="Uploaded datasets kept at most; past it an upload gets 507.")
+    datasets_max_total_bytes: int = Field(
+        2 * 1024**3, ge=1024, description="Total size of the uploaded datasets; past it an upload gets 507."
+    )
+    max_models: int = Field(50, ge=1, description="Published model names; a job for a new name past it gets 507.")
     model_versions_kept: int = Field(3, ge=1, description="Published versions kept per model (the current always).")
     predict_cache_size: int = Field(2, ge=1, description="Models kept loaded for predict (least recently used go).")
     predict_concurrency: int = Field(2, ge=1, description="Predict requests computed at once; more wait briefly.")

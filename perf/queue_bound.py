@@ -1,11 +1,11 @@
 """What a long queue costs every request: `/api/health` and `GET /api/jobs` latency with 0 and with 10,000 queued jobs.
 
-.venv/bin/python perf/queue_bound.py [--queued 10000] [--requests 400] [--code DIR]
+.venv/bin/python perf/queue_bound.py [--queued 10000] [--requests 400] [--interval 0.025] [--code DIR]
 
 Starts its own embedded Redis and the API (`python -m api`, one process, no worker) on free ports. Fills the job
 store with `--queued` queued jobs, each with a task message in the broker's `gpu` list as Celery would leave it
 (so the API's stale-job check, which runs every 2 s, sees a live queue), then times `--requests` sequential calls of
-each endpoint and prints p50/p99/max, for an empty queue first (the baseline of the same run) and then the full one.
+each endpoint, `--interval` s apart (so they sample ~10 s, several of the check's passes), and prints p50/p99/max, for an empty queue first (the baseline of the same run) and then the full one.
 `--code DIR` runs the API from another checkout of this repository (e.g. the code before a change, exported with
 `git archive <commit> | tar -x -C DIR`), with this checkout's virtual environment; the queue bound is raised above
 `--queued` there (AVOCET_MAX_QUEUED_JOBS), so the cost of the queue itself is what is measured.
@@ -58,10 +58,11 @@ def fill_queue(client: redis.Redis, count: int) -> None:
     pipe.execute()
 
 
-def timings(base_url: str, path: str, requests: int) -> dict[str, float]:
+def timings(base_url: str, path: str, requests: int, interval: float) -> dict[str, float]:
     samples = []
     with httpx.Client(base_url=base_url, timeout=30) as http:
         for _ in range(requests):
+            time.sleep(interval)
             started = time.perf_counter()
             response = http.get(path)
             samples.append((time.perf_counter() - started) * 1000)
@@ -88,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queued", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--interval", type=float, default=0.025, help="seconds between two requests")
     parser.add_argument("--code", type=Path, default=REPO, help="the checkout whose API to run (default: this one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,7 +113,7 @@ def main() -> None:
                     print(f"queued {queued} jobs in {time.perf_counter() - started:.1f}s")
                     time.sleep(4.5)  # two passes of the API's stale-job check with the full queue
                 for path in ENDPOINTS:
-                    t = timings(base_url, path, args.requests)
+                    t = timings(base_url, path, args.requests, args.interval)
                     print(f"{queued:>6} queued  GET {path:<12} p50 {t['p50']:7.1f}  p99 {t['p99']:7.1f}  "
                           f"max {t['max']:7.1f}")  # fmt: skip
         finally:

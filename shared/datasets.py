@@ -12,6 +12,7 @@ import json
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,12 +46,16 @@ def is_dataset_id(value: str) -> bool:
 
 
 def store(
-    data_dir: Path, content: bytes, name: str, max_count: int | None = None, max_total_bytes: int | None = None
-) -> tuple[dict, bool]:
-    """Validate and store an upload; returns (its metadata, created). Nothing is written when it is invalid, or when
-    a new dataset would pass `max_count` datasets or `max_total_bytes` in all (QuotaError)."""
+    data_dir: Path, content: bytes, name: str, max_count: int | None = None, max_total_bytes: int | None = None,
+    label_problem: Callable[[list[str]], str | None] | None = None,
+) -> tuple[dict, bool]:  # fmt: skip
+    """Validate and store an upload; returns (its metadata, created). Nothing is written when it is invalid, when
+    `label_problem` (shared/label_rules.py, given by the caller: it needs the job schema, which imports this module)
+    finds its labels past a bound, or when a new dataset would pass `max_count` datasets or `max_total_bytes` in all
+    (QuotaError)."""
     examples = parse(content)
-    _check_labels(examples)
+    if label_problem is not None:
+        _check_labels(examples, label_problem)
     digest = hashlib.sha256(content).hexdigest()
     dataset_id = f"ds-{digest[:16]}"
     meta_path = folder(data_dir) / f"{dataset_id}.json"
@@ -92,10 +97,8 @@ def _check_quota(data_dir: Path, size: int, max_count: int | None, max_total_byt
                          f"{max_total_bytes} in all (AVOCET_DATASETS_MAX_TOTAL_BYTES): {fix}")  # fmt: skip
 
 
-def _check_labels(examples: list[Example]) -> None:
-    """The label bounds (shared/label_rules.py), with the first line of a label that breaks one."""
-    from shared.label_rules import label_problem  # here: label_rules needs job_schema, which imports this module
-
+def _check_labels(examples: list[Example], label_problem: Callable[[list[str]], str | None]) -> None:
+    """DatasetProblems naming the bound and the first line of a label that breaks it."""
     labels = dict.fromkeys(e.label for e in examples)
     if problem := label_problem(labels):
         bad = next((e for e in examples if label_problem([e.label])), None)

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from api.deps import RedisDep, SettingsDep, TokenDep
 from api.upload import read_upload
 from shared import datasets, job_queries
+from shared.label_rules import label_problem
 from shared.redis_ops import run_async
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -66,7 +67,8 @@ async def create_dataset(
     label = (name or filename or "dataset.jsonl")[:200]
     try:
         meta, created = await anyio.to_thread.run_sync(datasets.store, settings.data_dir, content, label,
-                                                        settings.max_datasets, settings.datasets_max_total_bytes)
+                                                        settings.max_datasets, settings.datasets_max_total_bytes,
+                                                        label_problem)  # fmt: skip
     except datasets.QuotaError as exc:
         raise HTTPException(status.HTTP_507_INSUFFICIENT_STORAGE, detail=str(exc)) from None
     except datasets.DatasetProblems as exc:

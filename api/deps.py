@@ -11,8 +11,10 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from redis.asyncio import Redis
 
 from api.fanout import EventHub
-from api.security import SESSION_COOKIE, refuse_cross_site, same_secret, session_value
+from api import sessions
+from api.security import SESSION_COOKIE, refuse_cross_site, same_secret
 from api.task_sender import TaskSender
+from shared import keys
 from shared.settings import Settings
 
 MAX_EVENT_ID = 2**53 - 1  # the largest id a browser's Last-Event-ID can carry exactly
@@ -44,18 +46,19 @@ bearer = HTTPBearer(auto_error=False, description="AVOCET_API_TOKEN, for scripts
 session_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Set by POST /api/session (the web view)")
 
 
-def has_access(
-    settings: SettingsDep,
+async def has_access(
+    settings: SettingsDep, redis: RedisDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     session: Annotated[str | None, Depends(session_cookie)],
-) -> bool:
-    """True when no token is set, or the request carries it: a Bearer header, or the cookie signing in gave."""
+) -> bool:  # fmt: skip
+    """True when no token is set, or the request carries it: a Bearer header, or a live session (the cookie signing
+    in gave, not expired nor revoked on the server)."""
     expected = settings.api_token
     if not expected:
         return True
     if credentials is not None and same_secret(credentials.credentials, expected):
         return True
-    return session is not None and same_secret(session, session_value(expected))
+    return session is not None and await sessions.is_valid(redis, session, expected)
 
 
 def require_token(access: Annotated[bool, Depends(has_access)]) -> None:
@@ -101,6 +104,25 @@ def same_site(request: Request) -> None:
 
 
 SameSiteDep = Depends(same_site)  # for a GET that starts work (the middleware covers every other method)
+
+
+QUEUE_FULL_RETRY_S = 30
+QUEUE_FULL = {429: {"description": "AVOCET_MAX_QUEUED_JOBS jobs are waiting already: retry after Retry-After"}}
+
+
+async def queue_room(settings: SettingsDep, redis: RedisDep) -> None:
+    """429 while AVOCET_MAX_QUEUED_JOBS jobs wait, so a script looping on submissions cannot grow the queue without
+    bound (one ZCARD; a burst of concurrent submissions may pass it by at most their number)."""
+    waiting = await redis.zcard(keys.JOBS_QUEUED)
+    if waiting >= settings.max_queued_jobs:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(QUEUE_FULL_RETRY_S)},
+            detail=f"the queue is full: {waiting} jobs are waiting (AVOCET_MAX_QUEUED_JOBS={settings.max_queued_jobs}); "
+                   "retry later, or cancel some (GET /api/jobs?kind=... lists them)",
+        )  # fmt: skip
+
+
+QueueRoomDep = Depends(queue_room)  # on every route that queues a job
 
 
 def get_last_event_id(

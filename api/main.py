@@ -18,6 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from api.deps import StrictQueryDep, TokenDep
 from api.errors import add_error_handlers
 from api.fanout import EventHub
+from api.headers import SecurityHeaders
 from api.routes import base_models, benchmark, datasets, finetune, health, jobs, models, predict, session, web
 from api.security import TOKEN_HINT, RequestGuard
 from api.task_sender import TaskSender
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, sender=None, web_dist: Path 
     _warn_if_open(settings)
     add_error_handlers(app)
     app.add_middleware(RequestGuard, settings=settings)  # Host, cross-site, body checks (api/security.py)
+    app.add_middleware(SecurityHeaders)  # outermost: refusals get the headers too (api/headers.py)
     for router in (health.router, session.router):  # open: a load balancer's probe, and signing in
         app.include_router(router, dependencies=[StrictQueryDep])
     # Closed by default: every other API router needs the token when one is set, reads included.

@@ -1,4 +1,4 @@
-"""Closed by default: the checks every HTTP request passes before a route sees it, the session cookie's value, and
+"""Closed by default: the checks every HTTP request passes before a route sees it, the token's fingerprint, and
 the bind-address rule of `python -m api`. README "Security model" says what is open and how to expose the API.
 
 `RequestGuard`, in order:
@@ -34,8 +34,8 @@ SESSION_COOKIE = "avocet_session"
 TOKEN_HINT = "export AVOCET_API_TOKEN=$(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
 
 
-def session_value(token: str) -> str:
-    """The session cookie's value for a token: a keyed hash, so the cookie never holds the token itself."""
+def token_fingerprint(token: str) -> str:
+    """A keyed hash of the token, stored with each session (api/sessions.py) so a new token ends every session."""
     return hmac.new(token.encode(), b"avocet-session-v1", hashlib.sha256).hexdigest()
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from avocet_cli.errors import from_response, unreachable
+from avocet_cli.errors import CliError, from_response, unreachable
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -44,10 +44,19 @@ class ApiClient:
         raise from_response(response, self.token_set)
 
     def get(self, path: str, **kwargs: Any) -> Any:
-        return self.request("GET", path, **kwargs).json()
+        return self.json_of(self.request("GET", path, **kwargs))
 
     def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
-        return self.request("POST", path, json=body, **kwargs).json()
+        return self.json_of(self.request("POST", path, json=body, **kwargs))
+
+    def json_of(self, response: httpx.Response) -> Any:
+        """The answer's JSON; a CliError (bad input: the wrong address) when something else answered."""
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("content-type") or "no content type"
+            raise CliError(f"{response.request.url.path} at {self.url} answered {response.status_code} with something "
+                           f"that is not JSON ({kind}): set AVOCET_URL to the Avocet API's address") from None  # fmt: skip
 
     def events(self, job_id: str, after: int) -> Iterator[dict]:
         """The job's events after id `after`, as the server sends them; ends when the server closes the stream

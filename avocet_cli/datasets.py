@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from avocet_cli.client import ApiClient
-from avocet_cli.errors import OK, CliError
+from avocet_cli.errors import OK, CliError, read_file
 from avocet_cli.format import Output, when
 
 
@@ -14,11 +14,10 @@ def upload(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
     if not path.is_file():
         raise CliError(f"no file {path}: give the path of a labelled JSONL file (subject, body, label per line)")
     named = {"name": args.name} if args.name else {}
-    with path.open("rb") as handle:
-        files = {"file": (path.name, handle, "application/x-ndjson")}
-        # The name goes as a form field (the contract) and as ?name= (what the raw upload reads), so either side works.
-        response = client.request("POST", "/api/datasets", files=files, data=named, params=named)
-    dataset = response.json()
+    files = {"file": (path.name, read_file(path), "application/x-ndjson")}
+    # The name goes as a form field (the contract) and as ?name= (what the raw upload reads), so either side works.
+    response = client.request("POST", "/api/datasets", files=files, data=named, params=named)
+    dataset = client.json_of(response)
     if out.as_json:
         out.record(dataset)
         return OK

@@ -4,6 +4,7 @@
 130 Ctrl-C while following (the job keeps running).
 """
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,6 +33,14 @@ class CliError(Exception):
     def __init__(self, message: str, code: int = BAD_INPUT) -> None:
         super().__init__(message)
         self.code = code
+
+
+def read_file(path: Path) -> bytes:
+    """A file the user named, or a CliError saying it cannot be read (permissions, a device, an I/O error)."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}; check the path and its permissions") from None
 
 
 def unreachable(url: str, exc: Exception) -> CliError:

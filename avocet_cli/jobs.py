@@ -59,7 +59,7 @@ def submit(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
 def list_jobs(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
     params = {k: v for k, v in (("kind", args.kind), ("limit", args.limit), ("before", args.before)) if v is not None}
     response = client.request("GET", "/api/jobs", params=params)
-    jobs, more = response.json(), response.headers.get("X-Next-Before")
+    jobs, more = client.json_of(response), response.headers.get("X-Next-Before")
     out.listing(jobs, JOB_COLUMNS, job_row, "no jobs")
     if more:
         out.error(f"more: avocet jobs list --before {more}")
@@ -94,7 +94,7 @@ def _log_events(client: ApiClient, job_id: str, after: int):
         response = client.request("GET", f"/api/jobs/{job_id}/log", params=params, ok=(404,))
         if response.status_code == 404:
             break
-        page = response.json()
+        page = client.json_of(response)
         yield from page.get("events") or []
         if not page.get("has_more") or page.get("next_after") in (None, after):
             return

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from avocet_cli.client import ApiClient
-from avocet_cli.errors import OK, CliError
+from avocet_cli.errors import OK, CliError, read_file
 from avocet_cli.format import Output, number, score_text, when
+from shared.data import split_lines
 
 
 def list_models(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
@@ -29,8 +30,12 @@ def read_emails(path: Path) -> list[dict[str, str]]:
     """`subject`/`body` of each JSONL row (other keys, such as label, are not sent)."""
     if not path.is_file():
         raise CliError(f'no file {path}: give a JSONL file with one {{"subject", "body"}} object per line')
+    try:
+        text = read_file(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path} is not UTF-8 text (byte {exc.start}): save it as UTF-8 JSONL") from None
     emails = []
-    for number_, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number_, line in enumerate(split_lines(text), 1):  # JSONL's line rule, as the server reads uploads
         if not line.strip():
             continue
         try:

@@ -66,16 +66,23 @@ def read_jsonl(path: Path) -> list[Example]:
             f"score file not found: {path.resolve()} (set AVOCET_SCORE_FILE or pass --data PATH; "
             "data/email_score.jsonl.example shows the format)"
         )
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        examples, problems = scan_lines(handle, max_problems=1)
+    text = path.read_bytes().decode("utf-8", errors="replace")  # bytes: text mode would also split on a lone \r
+    examples, problems = scan_lines(split_lines(text), max_problems=1)
     if problems:
         number, problem = problems[0]
         raise DataError(f"{path}:{number}: {problem}")
     return examples
 
 
+def split_lines(text: str) -> list[str]:
+    """The one line rule, for the training loader and the upload check alike: JSONL lines end at '\\n' only.
+    str.splitlines() would also split at U+2028, U+0085, form feed..., which JSON strings may hold raw; a CRLF
+    line keeps its '\\r', which JSON reads as whitespace."""
+    return text.split("\n")
+
+
 def scan_lines(lines: Iterable[str], max_problems: int = 20) -> tuple[list[Example], list[tuple[int, str]]]:
-    """Parse JSONL lines; returns the examples and the first `max_problems` problems as (line number, problem)."""
+    """Parse JSONL lines (split_lines); returns the examples and the first `max_problems` problems (line, problem)."""
     examples, problems = [], []
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
@@ -94,6 +101,10 @@ def _parse_line(number: int, raw: str) -> Example:
         row = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise DataError(f"not valid JSON ({exc.msg}); each line must be one JSON object") from exc
+    except RecursionError:
+        raise DataError("nested too deeply to read; each line must be one flat JSON object") from None
+    except ValueError as exc:  # e.g. an integer longer than Python reads
+        raise DataError(f"not readable JSON ({exc}); each line must be one JSON object") from None
     if not isinstance(row, dict):
         raise DataError("expected a JSON object with subject, body and label")
     for name in REQUIRED_FIELDS:

@@ -12,16 +12,21 @@ import json
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from shared.atomic_files import write_atomically
-from shared.data import DataError, Example, scan_lines
+from shared.data import DataError, Example, scan_lines, split_lines
 
 SCORE_FILE_ID = "score-file"
 ID_PATTERN = r"^(ds-[0-9a-f]{16}|score-file)$"
 PREVIEW_ROWS = 5
 _score_cache: dict[tuple, dict] = {}
+
+
+class QuotaError(DataError):
+    """Storing the upload would pass AVOCET_MAX_DATASETS or AVOCET_DATASETS_MAX_TOTAL_BYTES; the message says which."""
 
 
 class DatasetProblems(DataError):
@@ -40,14 +45,23 @@ def is_dataset_id(value: str) -> bool:
     return bool(re.fullmatch(ID_PATTERN, value))
 
 
-def store(data_dir: Path, content: bytes, name: str) -> tuple[dict, bool]:
-    """Validate and store an upload; returns (its metadata, created). Nothing is written when it is invalid."""
+def store(
+    data_dir: Path, content: bytes, name: str, max_count: int | None = None, max_total_bytes: int | None = None,
+    label_problem: Callable[[list[str]], str | None] | None = None,
+) -> tuple[dict, bool]:  # fmt: skip
+    """Validate and store an upload; returns (its metadata, created). Nothing is written when it is invalid, when
+    `label_problem` (shared/label_rules.py, given by the caller: it needs the job schema, which imports this module)
+    finds its labels past a bound, or when a new dataset would pass `max_count` datasets or `max_total_bytes` in all
+    (QuotaError)."""
     examples = parse(content)
+    if label_problem is not None:
+        _check_labels(examples, label_problem)
     digest = hashlib.sha256(content).hexdigest()
     dataset_id = f"ds-{digest[:16]}"
     meta_path = folder(data_dir) / f"{dataset_id}.json"
     if meta_path.is_file():
         return json.loads(meta_path.read_text(encoding="utf-8")), False
+    _check_quota(data_dir, len(content), max_count, max_total_bytes)
     meta = {"id": dataset_id, "name": name, "sha256": digest, "size_bytes": len(content), "rows": len(examples),
             "labels": dict(sorted(Counter(e.label for e in examples).items())),
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "source": "upload"}  # fmt: skip
@@ -62,13 +76,33 @@ def parse(content: bytes) -> list[Example]:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DatasetProblems([], f"not UTF-8 text (byte {exc.start}): save the file as UTF-8 JSONL") from None
-    examples, problems = scan_lines(text.splitlines())
+    examples, problems = scan_lines(split_lines(text))
     if problems:
         raise DatasetProblems(problems, f"{len(problems)}{'+' if len(problems) >= 20 else ''} bad lines, first at "
                                         f"line {problems[0][0]}: {problems[0][1]}")  # fmt: skip
     if not examples:
         raise DatasetProblems([], "the file holds no rows: one JSON object per line with subject, body and label")
     return examples
+
+
+def _check_quota(data_dir: Path, size: int, max_count: int | None, max_total_bytes: int | None) -> None:
+    stored = [m for m in map(_read_meta, folder(data_dir).glob("ds-*.json")) if m] if folder(data_dir).is_dir() else []
+    fix = "delete datasets no job needs (DELETE /api/datasets/{id}) or raise the setting"
+    if max_count is not None and len(stored) >= max_count:
+        raise QuotaError(f"dataset quota: {len(stored)} datasets are stored, at most {max_count} "
+                         f"(AVOCET_MAX_DATASETS): {fix}")  # fmt: skip
+    total = sum(int(m.get("size_bytes") or 0) for m in stored)
+    if max_total_bytes is not None and total + size > max_total_bytes:
+        raise QuotaError(f"dataset quota: {total} bytes are stored and this upload adds {size}, at most "
+                         f"{max_total_bytes} in all (AVOCET_DATASETS_MAX_TOTAL_BYTES): {fix}")  # fmt: skip
+
+
+def _check_labels(examples: list[Example], label_problem: Callable[[list[str]], str | None]) -> None:
+    """DatasetProblems naming the bound and the first line of a label that breaks it."""
+    labels = dict.fromkeys(e.label for e in examples)
+    if problem := label_problem(labels):
+        bad = next((e for e in examples if label_problem([e.label])), None)
+        raise DatasetProblems([(bad.line, problem)] if bad else [], problem)
 
 
 def list_all(data_dir: Path, score_file: Path) -> list[dict]:
@@ -128,7 +162,7 @@ def score_file_meta(score_file: Path) -> dict | None:
     key = (str(score_file), stat.st_size, stat.st_mtime_ns)
     if key not in _score_cache:
         content = Path(score_file).read_bytes()
-        examples, problems = scan_lines(content.decode("utf-8", "replace").splitlines())
+        examples, problems = scan_lines(split_lines(content.decode("utf-8", "replace")))
         _score_cache.clear()
         _score_cache[key] = {
             "id": SCORE_FILE_ID, "name": Path(score_file).name, "sha256": hashlib.sha256(content).hexdigest(),
@@ -142,8 +176,7 @@ def score_file_meta(score_file: Path) -> dict | None:
 
 def describe(path: Path, meta: dict, label_set: list[str]) -> dict:
     """Details for GET /api/datasets/{id}: what the label set would drop or skip, text lengths, a few rows."""
-    with Path(path).open(encoding="utf-8", errors="replace") as handle:
-        examples, _ = scan_lines(handle)
+    examples, _ = scan_lines(split_lines(Path(path).read_bytes().decode("utf-8", "replace")))
     allowed, counts = set(label_set), Counter(e.label for e in examples)
     dropped = {label: n for label, n in sorted(counts.items()) if label not in allowed}
     skipped = {label: n for label, n in sorted(counts.items()) if label in allowed and n < 2}

@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from shared import keys
+from shared.public_paths import scrub, server_roots
 from shared.redis_ops import Op, as_text, script
+from shared.settings import get_settings
 
 TERMINAL_TYPES = frozenset({"complete", "error"})
 STREAM_MAXLEN = 100_000  # cap per job; a 20-epoch run logs a few thousand events at most
@@ -57,7 +59,11 @@ def event_body(type_: str, message: str = "", data: dict[str, Any] | None = None
 
 def wrap_cli_line(line: str) -> tuple[str, str, dict[str, Any]]:
     """A CLI stdout line as (type, message, data): JSON lines keep type/message, other fields go to data;
-    anything else (a stray print) becomes a `log` event."""
+    anything else (a stray print) becomes a `log` event. Server paths are scrubbed (shared/public_paths.py)."""
+    return scrub(_wrap(line), server_roots(get_settings()))
+
+
+def _wrap(line: str) -> tuple[str, str, dict[str, Any]]:
     try:
         obj = json.loads(line)
     except ValueError:

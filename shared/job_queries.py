@@ -34,16 +34,15 @@ def page_jobs(limit: int, before: str | None = None, kind: str | None = None) ->
             return [], False
         top = f"({score}"
     found: list[dict[str, Any]] = []
+    chunk = PAGE_CHUNK if kind else limit + 1  # without a filter, one more than the page says whether there are more
     for _ in range(PAGE_SCANS):  # a kind filter reads on in chunks, but never the whole history at once
-        ids = yield lambda r, t=top: r.zrevrangebyscore(
-            keys.JOBS_ALL, t, "-inf", start=0, num=PAGE_CHUNK, withscores=True
-        )
+        ids = yield lambda r, t=top: r.zrevrangebyscore(keys.JOBS_ALL, t, "-inf", start=0, num=chunk, withscores=True)
         if not ids:
             break
         page = yield from _records([as_text(i) for i, _ in ids])
         found += [job for job in page if kind is None or job["kind"] == kind]
         top = f"({ids[-1][1]}"
-        if len(found) > limit or len(ids) < PAGE_CHUNK:
+        if len(found) > limit or len(ids) < chunk:
             break
     return found[:limit], len(found) > limit
 
@@ -64,13 +63,24 @@ def running_jobs() -> Op[list[dict[str, Any]]]:
 
 
 def _records(ids: list[str]) -> Op[list[dict[str, Any]]]:
-    queued = [as_text(i) for i in (yield lambda r: r.zrange(keys.JOBS_QUEUED, 0, -1))]
-    positions = {job_id: rank for rank, job_id in enumerate(queued, start=1)}  # 1 = next to run
+    """The records with their queue positions: one ZRANK per queued job, so a page costs the same however many
+    jobs wait."""
     raws = yield lambda r: _hgetall_many(r, [keys.job(i) for i in ids])
     jobs = [job for job in map(decode_record, raws) if job]
+    waiting = [job for job in jobs if job["state"] == "queued"]
+    ranks = (yield lambda r: _zrank_many(r, [job["id"] for job in waiting])) if waiting else []
     for job in jobs:
-        job["queue_position"] = positions.get(job["id"]) if job["state"] == "queued" else None
+        job["queue_position"] = None
+    for job, rank in zip(waiting, ranks):
+        job["queue_position"] = None if rank is None else rank + 1  # 1 = next to run
     return jobs
+
+
+def _zrank_many(client: Any, ids: list[str]) -> Any:
+    pipe = client.pipeline(transaction=False)
+    for job_id in ids:
+        pipe.zrank(keys.JOBS_QUEUED, job_id)
+    return pipe.execute()
 
 
 def _hgetall_many(client: Any, names: list[str]) -> Any:

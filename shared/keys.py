@@ -68,3 +68,13 @@ def job_suspect(job_id: str) -> str:
 # worker ZADDs itself every few seconds and ZREMs itself on shutdown; /api/health lists the members seen recently,
 # so it reads one key instead of scanning the keyspace.
 WORKERS = f"{PREFIX}:workers"
+
+
+def worker_name(hostname: str) -> str:
+    """Which live worker process holds a Celery node name (worker/queue/worker_name.py); short TTL, refreshed."""
+    return f"{PREFIX}:worker:{hostname}:holder"
+
+
+def session(id_hash: str) -> str:
+    """A web view session (api/sessions.py): the sha256 of its id -> the token fingerprint, TTL = its max age."""
+    return f"{PREFIX}:session:{id_hash}"

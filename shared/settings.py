@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.label_rules import check_labels
 from shared.labels import CANONICAL_LABELS, parse_labels
 
 
@@ -39,11 +40,22 @@ class Settings(BaseSettings):
         description="Host header values the API answers (DNS-rebinding guard); comma-separated; '*' allows any.",
     )
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest JSON request body (413 past it).")
+    session_max_age_s: int = Field(
+        7 * 86400, ge=60, description="How long a web view session lasts (server-side; signing out revokes it)."
+    )
     allow_unauthenticated_remote: bool = Field(
         False, description="Serve other addresses without AVOCET_API_TOKEN (anyone who reaches the port can use it)."
     )
     # Datasets, model versions and predict (README "Datasets in, models out").
+    max_queued_jobs: int = Field(
+        1000, ge=1, description="Jobs that may wait in the queue; past it a submission gets 429 + Retry-After."
+    )
     dataset_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest dataset upload (413 past it).")
+    max_datasets: int = Field(100, ge=1, description="Uploaded datasets kept at most; past it an upload gets 507.")
+    datasets_max_total_bytes: int = Field(
+        2 * 1024**3, ge=1024, description="Total size of the uploaded datasets; past it an upload gets 507."
+    )
+    max_models: int = Field(50, ge=1, description="Published model names; a job for a new name past it gets 507.")
     model_versions_kept: int = Field(3, ge=1, description="Published versions kept per model (the current always).")
     predict_cache_size: int = Field(2, ge=1, description="Models kept loaded for predict (least recently used go).")
     predict_concurrency: int = Field(2, ge=1, description="Predict requests computed at once; more wait briefly.")
@@ -64,7 +76,9 @@ class Settings(BaseSettings):
     @field_validator("labels", mode="before")
     @classmethod
     def _split_labels(cls, value: object) -> list[str]:
-        return parse_labels(value)  # type: ignore[arg-type]
+        labels = parse_labels(value)  # type: ignore[arg-type]
+        check_labels(labels)
+        return labels
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

@@ -47,6 +47,16 @@ def test_bad_upload_names_lines_and_stores_nothing(make_client, tmp_path):
     assert not (tmp_path / "data" / "datasets").exists() or not list((tmp_path / "data" / "datasets").iterdir())
 
 
+def test_deeply_nested_or_oddly_broken_uploads_are_422_with_the_line(make_client, tmp_path):
+    client = _client(make_client, tmp_path)
+    response = client.post("/api/datasets", content=b"[" * 100_000 + b"\n", headers=NDJSON)
+    assert response.status_code == 422 and response.json()["detail"]["errors"][0]["line"] == 1
+    row = {"subject": "s", "body": "one\u2028two", "label": "x"}
+    content = "\n".join(json.dumps(r, ensure_ascii=False) for r in (row, {**row, "label": "y"})).encode()
+    created = client.post("/api/datasets", content=content, headers=NDJSON)
+    assert created.status_code == 201 and created.json()["rows"] == 2
+
+
 def test_upload_limits(make_client, tmp_path):
     client = _client(make_client, tmp_path, dataset_max_bytes=2048)
     big = (json.dumps({"subject": "s", "body": "x" * 500, "label": "a"}) + "\n") * 5

@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.security import exposure_problem, host_name, session_value
+from api.security import exposure_problem, host_name
+from shared import keys
 from shared.data_files import Sources, to_paths, untrusted_context
 from shared.job_schema import BenchmarkParams, FinetuneParams
 from shared.settings import Settings
@@ -184,7 +185,6 @@ def test_signing_in_sets_a_strict_httponly_cookie_that_streams_use(make_client):
     assert response.status_code == 200
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/api" in cookie and token not in cookie
-    assert session_value(token) in cookie
     assert client.get("/api/session").json()["signed_in"] is True
     job_id = client.post("/api/finetune/jobs", json={"epochs": 1}).json()["id"]  # the cookie alone
     assert client.post(f"/api/jobs/{job_id}/cancel").status_code == 202
@@ -194,12 +194,40 @@ def test_signing_in_sets_a_strict_httponly_cookie_that_streams_use(make_client):
     assert client.get("/api/jobs").status_code == 401
 
 
+def _session_cookie(client) -> dict[str, str]:
+    return {"Cookie": f"avocet_session={client.cookies['avocet_session']}"}
+
+
 def test_a_cookie_for_another_token_is_refused(make_client):
-    client = make_client(api_token="the-current-token-123")
-    stale = {"Cookie": f"avocet_session={session_value('an-old-token-12345')}"}
+    old = make_client(api_token="an-old-token-12345")
+    assert old.post("/api/session", json={"token": "an-old-token-12345"}).status_code == 200
+    stale = _session_cookie(old)
+    client = make_client(api_token="the-current-token-123")  # the token changed: everyone is signed out
     assert client.get("/api/jobs", headers=stale).status_code == 401
-    current = {"Cookie": f"avocet_session={session_value('the-current-token-123')}"}
-    assert client.get("/api/jobs", headers=current).status_code == 200
+    assert client.post("/api/session", json={"token": "the-current-token-123"}).status_code == 200
+    assert client.get("/api/jobs", headers=_session_cookie(client)).status_code == 200
+
+
+def test_signing_out_revokes_the_session_on_the_server(make_client):
+    """Issue 16, item 6: the cookie was a fixed HMAC of the token, so a copy of it outlived sign-out forever."""
+    client = make_client(api_token="the-current-token-123")
+    client.post("/api/session", json={"token": "the-current-token-123"})
+    copied = _session_cookie(client)  # what a stolen or synced cookie is
+    assert client.get("/api/jobs", headers=copied).status_code == 200
+    assert client.delete("/api/session").status_code == 204
+    assert client.get("/api/jobs", headers=copied).status_code == 401
+    assert client.get("/api/session", headers=copied).json()["signed_in"] is False
+
+
+def test_sessions_expire_on_the_server(make_client, redis_client):
+    client = make_client(api_token="the-current-token-123", session_max_age_s=3600)
+    response = client.post("/api/session", json={"token": "the-current-token-123"})
+    assert "Max-Age=3600" in response.headers["set-cookie"]
+    stored = redis_client.keys(keys.session("*"))
+    assert len(stored) == 1 and 3500 < redis_client.ttl(stored[0]) <= 3600  # Redis forgets it when it expires
+    assert client.cookies["avocet_session"] not in stored[0]  # only a hash of the id is kept
+    redis_client.delete(stored[0])  # what the TTL does at its end
+    assert client.get("/api/jobs", headers=_session_cookie(client)).status_code == 401
 
 
 # -- no server paths in `data` and `model` ----------------------------------------------------------------------------

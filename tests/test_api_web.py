@@ -28,3 +28,18 @@ def test_serves_files_and_falls_back_to_index(make_client, dist):
 def test_without_a_build_the_root_says_how_to_build(make_client, tmp_path):
     response = make_client(web_dist=tmp_path / "missing").get("/")
     assert response.status_code == 404 and "npm run build" in response.json()["detail"]
+
+
+def test_no_page_can_be_framed_and_the_app_runs_under_a_strict_policy(make_client, dist):
+    """Issue 16, item 5: with no token, another site could frame /models/<name> and trick a click on Delete."""
+    client = make_client(web_dist=dist)
+    for path in ("/", "/models/m", "/assets/app.js", "/api/health", "/api/jobs", "/api/nope", "/docs", "/openapi.json"):
+        response = client.get(path)
+        assert response.headers["x-frame-options"] == "DENY", path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+        assert response.headers["x-content-type-options"] == "nosniff", path
+    app_policy = client.get("/models/m").headers["content-security-policy"]
+    assert "script-src 'self'" in app_policy and "unsafe-inline" not in app_policy and "unsafe-eval" not in app_policy
+    assert "default-src 'none'" in client.get("/api/jobs").headers["content-security-policy"]
+    refused = client.get("/api/health", headers={"host": "evil.example"})  # a refusal gets them too
+    assert refused.status_code == 400 and refused.headers["x-frame-options"] == "DENY"

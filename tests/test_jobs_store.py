@@ -103,12 +103,33 @@ def test_long_after_a_redis_start_a_missing_heartbeat_is_reaped_at_once(redis_cl
     assert run_sync(redis_client, job_reaper.reap_stale()) == ["dead"]
 
 
-def test_a_restarted_worker_fails_its_own_leftovers_at_once(redis_client):
+def test_a_restarted_worker_fails_its_own_leftovers_at_once(redis_client, monkeypatch):
+    monkeypatch.setattr(job_reaper, "GRACE_WINDOW_S", 10**9)  # even just after a Redis start: no grace for its own
     for job_id, worker in (("mine", "w1"), ("other", "w2")):
         _create(redis_client, job_id)
         run_sync(redis_client, jobs.claim(job_id, worker))
+        redis_client.delete(keys.job_alive(job_id))
     assert run_sync(redis_client, job_reaper.reap_stale(restarted_worker="w1")) == ["mine"]
     assert run_sync(redis_client, jobs.get_job("other"))["state"] == "running"
+
+
+def test_a_worker_never_reaps_a_job_whose_heartbeat_is_alive(redis_client):
+    """A second worker started under a live one's name must not fail the live one's running job (issue 16, 8)."""
+    _create(redis_client, "live")
+    run_sync(redis_client, jobs.claim("live", "gpu@box", "lease-1"))
+    assert run_sync(redis_client, job_reaper.reap_stale(restarted_worker="gpu@box")) == []
+    assert run_sync(redis_client, jobs.get_job("live"))["state"] == "running"
+
+
+def test_a_job_submitted_without_a_name_is_reported_under_its_published_name(redis_client):
+    """The default name is the model key (issue 16, 13): never models/avocet-None."""
+    _create(redis_client, "a")
+    run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))
+    assert run_sync(redis_client, job_lease.begin_publish("a", "lease-1")) == job_lease.PUBLISH
+    redis_client.delete(keys.job_alive("a"))
+    assert run_sync(redis_client, job_reaper.reap_stale(restarted_worker="w1")) == ["a"]
+    message = run_sync(redis_client, jobs.get_job("a"))["error"]["message"]
+    assert "None" not in message and "models/avocet-minilm" in message
 
 
 def test_shutdown_flags_only_that_workers_jobs(redis_client):
@@ -150,6 +171,7 @@ def test_worker_lost_while_publishing_does_not_claim_the_old_model(redis_client)
     _create(redis_client, "a", name="m")
     run_sync(redis_client, jobs.claim("a", "w1", "lease-1"))
     assert run_sync(redis_client, job_lease.begin_publish("a", "lease-1")) == job_lease.PUBLISH
+    redis_client.delete(keys.job_alive("a"))
     assert run_sync(redis_client, job_reaper.reap_stale(restarted_worker="w1")) == ["a"]
     assert "may already be the new model" in run_sync(redis_client, jobs.get_job("a"))["error"]["message"]
 

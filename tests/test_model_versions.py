@@ -127,3 +127,83 @@ def test_every_version_carries_a_model_card_that_huggingface_hub_reads(tmp_path)
                      "learning_rate: 0.0001", 'pipeline("text-classification", model="models/avocet-m")'):  # fmt: skip
         assert expected in card, expected
     assert card == model_card.render(info)
+
+
+def test_two_rollbacks_at_once_in_one_process_never_fail_and_land_where_the_last_said(tmp_path):
+    """Issue 16, item 9: the temporary link name was pid-based, so two switches in one process collided (a 500)."""
+    for tag in "abc":
+        model_versions.publish_version(_staged(tmp_path, tag), tmp_path, "m", keep=3)
+    errors = []
+
+    def switch(versions):
+        try:
+            for version in versions * 150:
+                model_versions.switch_to(tmp_path, "m", version)
+        except Exception as exc:  # noqa: BLE001 - any failure is the bug
+            errors.append(exc)
+
+    threads = [threading.Thread(target=switch, args=(vs,)) for vs in ([1, 2], [3, 2])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [] and model_versions.current_version(tmp_path, "m") == 2
+    assert not [p for p in tmp_path.iterdir() if ".switch" in p.name]  # no temporary link left behind
+
+
+def test_prune_never_removes_the_version_a_rollback_just_made_current(tmp_path, monkeypatch):
+    for tag in "abc":
+        model_versions.publish_version(_staged(tmp_path, tag), tmp_path, "m", keep=3)
+    real_current = model_versions.current_version
+    outcome = []
+
+    def rollback_to_1():
+        try:
+            model_versions.switch_to(tmp_path, "m", 1)
+            outcome.append("rolled back")
+        except model_versions.VersionError:  # the prune came first: a clean "no version 1" (404)
+            outcome.append("gone")
+
+    def current_then_rollback(models_dir, name):
+        version = real_current(models_dir, name)  # prune has read "3 is current"...
+        if threading.current_thread().name == "pruner" and not outcome:
+            outcome.append("racing")
+            rollback = threading.Thread(target=rollback_to_1)
+            rollback.start()  # ... and a rollback to 1 comes in before it deletes
+            rollback.join(0.5)
+        return version
+
+    monkeypatch.setattr(model_versions, "current_version", current_then_rollback)
+    pruner = threading.Thread(target=model_versions.prune, args=(tmp_path, "m", 1), name="pruner")
+    pruner.start()
+    pruner.join(10)
+    for _ in range(100):
+        if len(outcome) == 2:
+            break
+        threading.Event().wait(0.1)
+    monkeypatch.setattr(model_versions, "current_version", real_current)
+    assert len(outcome) == 2
+    assert (model_store.model_dir(tmp_path, "m") / "config.json").is_file()  # the current version is still there
+
+
+def _hold_switch_lock(models_dir, held, release):
+    with model_versions.switch_lock(models_dir, "m"):
+        held.set()
+        release.wait(10)
+
+
+def test_the_switch_lock_holds_across_processes(tmp_path):
+    for tag in "ab":
+        model_versions.publish_version(_staged(tmp_path, tag), tmp_path, "m", keep=3)
+    context = multiprocessing.get_context("spawn")
+    held, release = context.Event(), context.Event()
+    other = context.Process(target=_hold_switch_lock, args=(tmp_path, held, release))
+    other.start()
+    assert held.wait(30)
+    done = threading.Event()
+    rollback = threading.Thread(target=lambda: (model_versions.switch_to(tmp_path, "m", 1), done.set()))
+    rollback.start()
+    assert not done.wait(0.5)  # waits for the other process's switch
+    release.set()
+    assert done.wait(10) and model_versions.current_version(tmp_path, "m") == 1
+    other.join(10)

@@ -306,3 +306,30 @@ def test_the_console_script_is_installed():
     script = Path(sys.executable).parent / "avocet"
     done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "exit codes" in done.stdout
+
+
+def _one_line_exit_2(capsys, code):
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "Traceback" not in err and len(err.splitlines()) == 1 and err.startswith("avocet: "), err
+    return err
+
+
+def test_a_predict_file_that_is_not_utf8_is_exit_2_with_one_line(tmp_path, capsys):
+    """Issue 16, item 12: a latin-1 file, an unreadable upload, a non-JSON 2xx answer ended in a traceback, exit 1."""
+    latin1 = tmp_path / "latin1.jsonl"
+    latin1.write_bytes('{"subject": "Caf\u00e9", "body": "r\u00e9union"}\n'.encode("latin-1"))
+    err = _one_line_exit_2(capsys, run(FakeApi(), ["models", "predict", "m", "--file", str(latin1)]))
+    assert "UTF-8" in err and str(latin1) in err
+
+
+def test_an_unreadable_file_is_exit_2_with_one_line(capsys):
+    unreadable = "/proc/self/mem"  # a regular file whose read fails (EIO), even for root
+    for argv in (["datasets", "upload", unreadable], ["models", "predict", "m", "--file", unreadable]):
+        err = _one_line_exit_2(capsys, run(FakeApi(), argv))
+        assert unreadable in err and "cannot read" in err
+
+
+def test_a_non_json_success_answer_is_exit_2_with_one_line(capsys):
+    api = FakeApi(routes={"GET /api/models": httpx.Response(200, text="<html>a proxy's page</html>")})
+    err = _one_line_exit_2(capsys, run(api, ["models", "list"]))
+    assert "not JSON" in err and "AVOCET_URL" in err

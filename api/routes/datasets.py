@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from api.deps import RedisDep, SettingsDep, TokenDep
 from api.upload import read_upload
 from shared import datasets, job_queries
+from shared.label_rules import label_problem
 from shared.redis_ops import run_async
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -55,6 +56,7 @@ def default_labels(meta: dict, configured: list[str]) -> list[str]:
 @router.post("", response_model=Dataset, status_code=status.HTTP_201_CREATED, dependencies=[TokenDep],
              responses={200: {"model": Dataset, "description": "These bytes were uploaded before"},
                         413: {"description": "Larger than AVOCET_DATASET_MAX_BYTES"},
+                        507: {"description": "Past AVOCET_MAX_DATASETS or AVOCET_DATASETS_MAX_TOTAL_BYTES"},
                         422: {"description": "Not labelled JSONL: detail.errors lists the first bad lines"}})  # fmt: skip
 async def create_dataset(
     request: Request, settings: SettingsDep,
@@ -64,7 +66,11 @@ async def create_dataset(
     content, filename = await read_upload(request, settings.dataset_max_bytes)
     label = (name or filename or "dataset.jsonl")[:200]
     try:
-        meta, created = await anyio.to_thread.run_sync(datasets.store, settings.data_dir, content, label)
+        meta, created = await anyio.to_thread.run_sync(datasets.store, settings.data_dir, content, label,
+                                                        settings.max_datasets, settings.datasets_max_total_bytes,
+                                                        label_problem)  # fmt: skip
+    except datasets.QuotaError as exc:
+        raise HTTPException(status.HTTP_507_INSUFFICIENT_STORAGE, detail=str(exc)) from None
     except datasets.DatasetProblems as exc:
         errors = [UploadProblem(line=n, problem=p).model_dump() for n, p in exc.problems]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail={"message": str(exc), "errors": errors}) from None

@@ -10,19 +10,21 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from api.deps import HubDep, RedisDep, SameSiteDep, SenderDep, SettingsDep
+from api.deps import QUEUE_FULL, HubDep, QueueRoomDep, RedisDep, SameSiteDep, SenderDep, SettingsDep
 from api.sse import event_response
 from api.submission import submit_job
-from shared import model_store
+from shared import model_store, model_versions
+from shared.label_rules import LabelBoundError, check_job_labels
 from shared.job_schema import MAX_EPOCHS, MAX_LABELS, FinetuneParams, Job
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/finetune", tags=["finetune"])
+LIMITS = {**QUEUE_FULL, 507: {"description": "A new model name past AVOCET_MAX_MODELS"}}
 
 
 class ModelStatus(BaseModel):
@@ -54,15 +56,33 @@ def read_status(settings: SettingsDep) -> list[ModelStatus]:
     return read_model_statuses(settings.models_dir)
 
 
-@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Job)
-async def create_finetune_job(params: FinetuneParams, redis: RedisDep, sender: SenderDep) -> dict:
+@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Job, dependencies=[QueueRoomDep],
+             responses=LIMITS)  # fmt: skip
+async def create_finetune_job(
+    params: FinetuneParams, redis: RedisDep, sender: SenderDep, settings: SettingsDep
+) -> dict:
     """Queue a fine-tune job; it runs when a GPU worker is free (see queue_position). Follow: /api/jobs/{id}/events."""
+    _check_limits(params, settings)
     return await submit_job(redis, sender, "finetune", params)
 
 
-@router.get("/run", dependencies=[SameSiteDep], responses={200: {"content": {"text/event-stream": {}}}})
+def _check_limits(params: FinetuneParams, settings) -> None:
+    """The label set the job would train on is bounded, also when it is the dataset's own (shared/label_rules.py),
+    and a new model name needs room under AVOCET_MAX_MODELS."""
+    try:
+        check_job_labels(params.data, params.labels, settings)
+    except LabelBoundError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+    try:
+        model_versions.check_room(settings.models_dir, params.name or params.model, settings.max_models)
+    except model_versions.ModelQuotaError as exc:  # the default name is the model key, as training names it
+        raise HTTPException(status.HTTP_507_INSUFFICIENT_STORAGE, detail=str(exc)) from None
+
+
+@router.get("/run", dependencies=[SameSiteDep, QueueRoomDep],
+            responses={200: {"content": {"text/event-stream": {}}}, **LIMITS})  # fmt: skip
 async def run_finetune(
-    redis: RedisDep, hub: HubDep, sender: SenderDep,
+    redis: RedisDep, hub: HubDep, sender: SenderDep, settings: SettingsDep,
     model: Annotated[str | None, Query(max_length=200, description="registry key, see GET /api/base-models")] = None,
     epochs: Annotated[int | None, Query(ge=1, le=MAX_EPOCHS)] = None,
     data: Annotated[str | None, Query(max_length=1024, description="dataset id or file name")] = None,
@@ -78,5 +98,6 @@ async def run_finetune(
         params = FinetuneParams.model_validate({k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
+    _check_limits(params, settings)
     job = await submit_job(redis, sender, "finetune", params)
     return event_response(redis, hub, job["id"], 0)

@@ -13,11 +13,12 @@ from typing import Annotated, Literal
 import anyio
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
-from api.deps import HubDep, LastEventIdDep, RedisDep, SenderDep
+from api.deps import HubDep, LastEventIdDep, RedisDep, SenderDep, SettingsDep
 from api.sse import event_response
 from shared import events, job_queries, jobs
 from shared.job_schema import EventPage, Job, with_estimate
 from shared.job_states import TERMINAL_STATES
+from shared.public_paths import scrub, server_roots
 from shared.redis_ops import run_async
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ async def _job_or_404(redis, job_id: str) -> dict:
 
 
 async def read_jobs(
-    redis: RedisDep, response: Response,
+    redis: RedisDep, response: Response, settings: SettingsDep,
     kind: Annotated[Literal["finetune", "benchmark"] | None, Query(description="only jobs of this kind")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: Annotated[str | None, Query(max_length=64, description="cursor: jobs older than this job id")] = None,
@@ -49,15 +50,15 @@ async def read_jobs(
     found, more = await run_async(redis, job_queries.page_jobs(limit, before, kind))
     if more and found:
         response.headers["X-Next-Before"] = found[-1]["id"]
-    return [with_estimate(job) for job in found]
+    return scrub([with_estimate(job) for job in found], server_roots(settings))  # older records held paths
 
 
-async def read_job(job_id: str, redis: RedisDep) -> dict:
-    return with_estimate(await _job_or_404(redis, job_id))
+async def read_job(job_id: str, redis: RedisDep, settings: SettingsDep) -> dict:
+    return scrub(with_estimate(await _job_or_404(redis, job_id)), server_roots(settings))
 
 
 async def read_job_log(
-    job_id: str, redis: RedisDep,
+    job_id: str, redis: RedisDep, settings: SettingsDep,
     after: Annotated[int, Query(ge=0, le=10**9, description="events with a larger id")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> EventPage:  # fmt: skip
@@ -65,7 +66,7 @@ async def read_job_log(
     false and the job has ended."""
     job = await _job_or_404(redis, job_id)
     stored = await run_async(redis, events.read_after(job_id, after, limit + 1))
-    page = [e.parsed() for e in stored[:limit]]
+    page = scrub([e.parsed() for e in stored[:limit]], server_roots(settings))
     return EventPage(events=page, next_after=page[-1]["id"] if page else after, has_more=len(stored) > limit,
                      state=job["state"])  # fmt: skip
 

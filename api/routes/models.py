@@ -16,7 +16,9 @@ from fastapi import APIRouter, HTTPException, Path as PathParam, Response, statu
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SettingsDep, TokenDep
+from shared.settings import Settings
 from shared import model_store, model_versions
+from shared.public_paths import scrub, server_roots
 from shared.model_store import NAME_PATTERN
 
 log = logging.getLogger(__name__)
@@ -96,7 +98,8 @@ def _summary(models_dir: Path, name: str) -> PublishedModel | None:
                           timestamp=info.get("timestamp"))  # fmt: skip
 
 
-def _detail_or_404(models_dir: Path, name: str) -> ModelDetail:
+def _detail_or_404(settings: Settings, name: str) -> ModelDetail:
+    models_dir = settings.models_dir
     summary = _summary(models_dir, name)
     if summary is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no published model {name!r}: list them with GET /api/models")
@@ -104,8 +107,9 @@ def _detail_or_404(models_dir: Path, name: str) -> ModelDetail:
     card = folder / model_store.CARD_FILE
     versions = [_version_info(models_dir, name, v, summary.current_version)
                 for v in reversed(model_versions.list_versions(models_dir, name))]  # fmt: skip
-    return ModelDetail(**summary.model_dump(), version_list=versions, training_info=_info(folder),
-                       card=card.read_text(encoding="utf-8") if card.is_file() else "")  # fmt: skip
+    roots = server_roots(settings)  # training writes paths for its own use: none leaves here
+    return ModelDetail(**summary.model_dump(), version_list=versions, training_info=scrub(_info(folder), roots),
+                       card=scrub(card.read_text(encoding="utf-8") if card.is_file() else "", roots))  # fmt: skip
 
 
 @router.get("", response_model=list[PublishedModel])
@@ -118,18 +122,18 @@ def read_models(settings: SettingsDep) -> list[PublishedModel]:
 @router.get("/{name}", response_model=ModelDetail, responses=NOT_FOUND)
 def read_model(name: ModelName, settings: SettingsDep) -> ModelDetail:
     """The model with every kept version's metrics, the current version's training_info and model card."""
-    return _detail_or_404(settings.models_dir, name)
+    return _detail_or_404(settings, name)
 
 
 @router.post("/{name}/rollback", response_model=ModelDetail, dependencies=[TokenDep], responses=NOT_FOUND)
 async def rollback_model(name: ModelName, body: Rollback, settings: SettingsDep) -> ModelDetail:
     """Make an earlier (kept) version the current one: one atomic switch, nothing deleted."""
-    _detail_or_404(settings.models_dir, name)
+    _detail_or_404(settings, name)
     try:
         await anyio.to_thread.run_sync(model_versions.switch_to, settings.models_dir, name, body.version)
     except model_versions.VersionError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
-    return _detail_or_404(settings.models_dir, name)
+    return _detail_or_404(settings, name)
 
 
 @router.delete("/{name}/versions/{version}", status_code=204, dependencies=[TokenDep],
@@ -148,6 +152,6 @@ async def delete_version(name: ModelName, version: Version, settings: SettingsDe
 @router.delete("/{name}", status_code=204, dependencies=[TokenDep], responses=NOT_FOUND)
 async def delete_model(name: ModelName, settings: SettingsDep) -> Response:
     """The model and all its versions."""
-    _detail_or_404(settings.models_dir, name)
+    _detail_or_404(settings, name)
     await anyio.to_thread.run_sync(model_versions.delete_model, settings.models_dir, name)
     return Response(status_code=204)

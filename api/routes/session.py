@@ -1,6 +1,7 @@
 """Signing in, for the web view: it trades the API token once for a session cookie (HttpOnly, SameSite=Strict,
 path /api) that fetch and EventSource then send by themselves, so the token stays out of page storage and URLs.
-The cookie holds a keyed hash of the token (api/security.py), so changing AVOCET_API_TOKEN signs everyone out.
+The cookie holds a random session id that the server keeps (api/sessions.py) for AVOCET_SESSION_MAX_AGE_S: signing
+out revokes it, and changing AVOCET_API_TOKEN signs everyone out.
 
 curl localhost:8000/api/session                   # {"token_required": true, "signed_in": false}
 curl -c jar -X POST localhost:8000/api/session -H 'content-type: application/json' -d '{"token": "<token>"}'
@@ -13,11 +14,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import SettingsDep, has_access
-from api.security import SESSION_COOKIE, same_secret, session_value
+from api import sessions
+from api.deps import RedisDep, SettingsDep, has_access, session_cookie
+from api.security import SESSION_COOKIE, same_secret
 
 router = APIRouter(prefix="/api/session", tags=["session"])
-SESSION_MAX_AGE_S = 30 * 86400
 COOKIE = {"key": SESSION_COOKIE, "path": "/api", "httponly": True, "samesite": "strict"}
 
 
@@ -38,21 +39,26 @@ def read_session(settings: SettingsDep, access: Annotated[bool, Depends(has_acce
 
 
 @router.post("", response_model=SessionState, responses={401: {"description": "Not the API token"}})
-def create_session(body: SignIn, request: Request, settings: SettingsDep) -> Response:
+async def create_session(body: SignIn, request: Request, settings: SettingsDep, redis: RedisDep) -> Response:
     """Sign in: check the token and set the session cookie (a no-op when the API has no token)."""
     expected = settings.api_token
     if expected and not same_secret(body.token, expected):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="that is not this API's token (AVOCET_API_TOKEN)")
     response = JSONResponse(SessionState(token_required=bool(expected), signed_in=True).model_dump())
     if expected:
-        response.set_cookie(value=session_value(expected), max_age=SESSION_MAX_AGE_S,
+        session_id = await sessions.create(redis, expected, settings.session_max_age_s)
+        response.set_cookie(value=session_id, max_age=settings.session_max_age_s,
                             secure=request.url.scheme == "https", **COOKIE)  # fmt: skip
     return response
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)
-def delete_session(request: Request) -> Response:
-    """Sign out: the browser drops the session cookie."""
+async def delete_session(
+    request: Request, redis: RedisDep, session: Annotated[str | None, Depends(session_cookie)]
+) -> Response:
+    """Sign out: the session is revoked on the server, and the browser drops the cookie."""
+    if session:
+        await sessions.revoke(redis, session)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(secure=request.url.scheme == "https", **COOKIE)
     return response

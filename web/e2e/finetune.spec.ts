@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { expect, test, type Locator, type Page } from '@playwright/test'
-import { checkPage, expectAccessible, settled, shoot } from './helpers'
+import { checkPage, expectAccessible, settled, shoot, watchCsp } from './helpers'
 
 // Minutes, not seconds: on the real stack this trains MiniLM on CPU, twice.
 const SLOW = Number(process.env.AVOCET_E2E_STEP_TIMEOUT_MS ?? 8 * 60_000)
@@ -38,6 +38,10 @@ async function waitForRun(page: Page) {
 }
 
 test.describe.configure({ mode: 'serial' })
+
+let cspViolations: string[] = []
+test.beforeEach(({ page }) => { cspViolations = watchCsp(page) })
+test.afterEach(() => { expect(cspViolations, 'Content-Security-Policy violations on the console').toEqual([]) })
 
 test('sign-in: a prompt when the API needs its token; a lost session asks again; nothing else loops', async ({ page }) => {
   const base = process.env.AVOCET_E2E_TOKEN_URL

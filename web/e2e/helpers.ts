@@ -78,3 +78,11 @@ export async function checkPage(page: Page, name: string) {
   await shoot(page, name)
   await expectKeyboardReachable(page, name)
 }
+
+/** Content-Security-Policy violations Chromium reports on the console: the app must run under the server's strict
+ * policy (api/headers.py), so any "Refused to ..." line is a failure. */
+export function watchCsp(page: Page): string[] {
+  const seen: string[] = []
+  page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) seen.push(m.text()) })
+  return seen
+}

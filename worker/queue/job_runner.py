@@ -22,9 +22,10 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
-from shared import events, job_lease, jobs
+from shared import events, job_lease, jobs, model_versions
 from shared.data_files import SourceError, Sources, to_paths, untrusted_context
 from shared.job_schema import PARAMS, child_args, explain
+from shared.label_rules import LabelBoundError, check_job_labels
 from shared.redis_ops import run_sync
 from shared.settings import get_settings
 from worker.queue.child_process import ChildResult, run_child
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 CLI_MODULES = {"finetune": "worker.training", "benchmark": "worker.benchmark"}
 PUBLISH_REQUEST = "publish_request"  # the training child's question (worker/training/pipeline.py ask_to_publish)
 STALLED, TIME_LIMIT = "stalled", "time_limit"
+DISK_FULL = "No space left on device"  # ENOSPC as a Python traceback prints it: the run failed on a full disk
 _PROGRESS_FIELDS = {
     "progress": ("epoch", "step", "total", "loss"),
     "eval": ("epoch", "step", "total", "f1", "accuracy"),
@@ -70,6 +72,9 @@ def task_params(kind: str, kwargs: dict[str, Any]) -> BaseModel:
     become the paths the CLI child opens (dataset ids and registry keys stay as they are)."""
     settings = get_settings()
     params = PARAMS[kind].model_validate(kwargs, context=untrusted_context(settings))
+    if kind == "finetune":  # the API's limits, for `celery call` too
+        check_job_labels(params.data, params.labels, settings)  # a dataset's own labels are bounded too
+        model_versions.check_room(settings.models_dir, params.name or params.model, settings.max_models)
     return to_paths(params, Sources.of(settings))
 
 
@@ -81,7 +86,7 @@ def run_job(
     run_sync(redis, jobs.create_job(job_id, kind, kwargs, "celery"))  # no-op when the API or publish hook made it
     try:
         params = task_params(kind, kwargs)
-    except (ValidationError, SourceError) as exc:
+    except (ValidationError, SourceError, LabelBoundError, model_versions.ModelQuotaError) as exc:
         message = f"bad task arguments ({explain(exc) if isinstance(exc, ValidationError) else exc})"
         log.warning("job %s rejected: %s", job_id, message)
         run_sync(redis, jobs.reject(job_id, message, "bad_input"))
@@ -189,8 +194,16 @@ class _JobRun:
             _, message, data = self.final
             reason, message = str(data.pop("reason", "error")), message or "the run failed"
             return self._end("failed", message, lambda g: jobs.fail(self.link.job_id, message, reason, data, g))
+        if any(DISK_FULL in line for line in result.stderr_tail):
+            return self.end_failed(self._disk_full_message(), "disk_full")
         tail = f": {result.stderr_tail[-1]}" if result.stderr_tail else ""
         return self.end_failed(f"the run exited with code {result.returncode}{tail}", "exit_code")
+
+    def _disk_full_message(self) -> str:
+        model = ("the new model may already be published" if self.publishing
+                 else "its files were removed and the current version is unchanged")  # fmt: skip
+        return (f"the disk is full ({DISK_FULL}) while the run wrote its model: {model}; free space in the models "
+                "folder (e.g. delete old versions: DELETE /api/models/{name}/versions/{n}) and resubmit")
 
     def _stopped(self, reason: str) -> Outcome:
         model = ("the new model may already be published" if self.publishing

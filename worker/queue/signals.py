@@ -2,7 +2,8 @@
 
 - before_task_publish (in whatever process sends the task, e.g. `celery -A worker.queue.app call`): record the job as queued,
   source "celery", unless the API already did; so ops-submitted jobs list and stream like UI ones.
-- worker_ready: fail jobs this worker left "running" when it died, reap any whose heartbeat expired, remove the
+- celeryd_init: refuse to start under the name of a live worker (worker/queue/worker_name.py), and hold the name.
+- worker_ready: fail jobs this worker left "running" when it died (once their heartbeat is gone), reap any whose heartbeat expired, remove the
   staging folders of dead runs (any host's, when provably dead: shared/model_store.py), and start this worker's own
   heartbeat (read by /api/health).
 - worker_shutting_down: ask this worker's running job to stop, so a warm shutdown (Ctrl-C) does not wait for a
@@ -26,12 +27,14 @@ from shared import job_reaper, jobs, keys
 from shared.model_store import clean_stale_staging
 from shared.redis_ops import run_sync
 from shared.settings import get_settings
+from worker.queue import worker_name
 from worker.queue.connections import redis_client as _client
 
 log = logging.getLogger(__name__)
 
 _WORKER_HEARTBEAT_EVERY_S = 10
 _stop_heartbeat = threading.Event()
+_instance = worker_name.new_instance()
 
 
 @signals.before_task_publish.connect
@@ -44,6 +47,19 @@ def record_published_job(sender=None, body=None, headers=None, **_):
         run_sync(_client(), jobs.create_job(headers["id"], kind, kwargs if isinstance(kwargs, dict) else {}, "celery"))
     except Exception:  # publishing must not fail because of bookkeeping; the worker records the job anyway
         log.exception("could not record job %s at publish time", headers.get("id"))
+
+
+@signals.celeryd_init.connect
+def hold_worker_name(sender=None, **_):
+    """Before anything starts: a second worker under a live one's name stops here (SystemExit, with the message)."""
+    name = str(sender)
+    try:
+        worker_name.hold(_client(), name, _instance)
+    except worker_name.DuplicateWorkerName as exc:
+        log.error("%s", exc)
+        raise
+    threading.Thread(target=worker_name.keep, args=(_client(), name, _instance, _stop_heartbeat),
+                     name="avocet-worker-name", daemon=True).start()  # fmt: skip
 
 
 @signals.worker_ready.connect
@@ -82,6 +98,7 @@ def stop_running_jobs(sender=None, **_):
     try:
         stopping = run_sync(_client(), jobs.request_shutdown(str(sender)))
         _client().zrem(keys.WORKERS, str(sender))
+        worker_name.release(_client(), str(sender), _instance)  # a worker restarted under this name starts at once
     except Exception:
         log.exception("could not ask running jobs to stop")
         return

@@ -100,7 +100,7 @@ def _run(args, emit) -> int:
         f"saved version {info['version']} of {info['name']} ({where}): validation macro-F1 {info['val_macro_f1']:.3f} "
         f"(95 % interval {low:.3f}-{high:.3f}), accuracy {info['val_accuracy']:.3f}, {info['epochs_run']:g} epochs "
         f"in {info['train_seconds']:.0f}s",
-        name=info["name"], model_dir=info["model_dir"], val_macro_f1=info["val_macro_f1"],
+        name=info["name"], val_macro_f1=info["val_macro_f1"],
         val_macro_f1_interval=info["val_macro_f1_interval"], val_accuracy=info["val_accuracy"],
         epochs_run=info["epochs_run"], version=info["version"], current=info["current"],
         scores={part: {k: v for k, v in score.items() if k in ("macro_f1", "interval", "accuracy")}

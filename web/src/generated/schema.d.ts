@@ -405,7 +405,7 @@ export interface paths {
         post: operations["create_session_api_session_post"];
         /**
          * Delete Session
-         * @description Sign out: the browser drops the session cookie.
+         * @description Sign out: the session is revoked on the server, and the browser drops the cookie.
          */
         delete: operations["delete_session_api_session_delete"];
         options?: never;
@@ -987,6 +987,13 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description AVOCET_MAX_QUEUED_JOBS jobs are waiting already: retry after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     read_results_api_benchmark_results_get: {
@@ -1068,6 +1075,13 @@ export interface operations {
             };
             /** @description Not labelled JSONL: detail.errors lists the first bad lines */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Past AVOCET_MAX_DATASETS or AVOCET_DATASETS_MAX_TOTAL_BYTES */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1189,6 +1203,20 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description AVOCET_MAX_QUEUED_JOBS jobs are waiting already: retry after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A new model name past AVOCET_MAX_MODELS */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     run_finetune_api_finetune_run_get: {
@@ -1227,6 +1255,20 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+            /** @description AVOCET_MAX_QUEUED_JOBS jobs are waiting already: retry after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A new model name past AVOCET_MAX_MODELS */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from shared import keys  # noqa: E402
-from shared.redis_server import free_port, start_redis  # noqa: E402
+from devtools.redis_server import free_port, start_redis  # noqa: E402
 
 LABELS = ("interview_scheduled", "rejected", "digest")
 MODEL_NAME = "faults"

@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from shared import events, jobs  # noqa: E402
 from shared.redis_ops import run_sync  # noqa: E402
-from shared.redis_server import free_port, start_redis  # noqa: E402
+from devtools.redis_server import free_port, start_redis  # noqa: E402
 
 log = logging.getLogger("bench.stream_fanout")
 TERMINAL = {"complete", "error"}

@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from shared.redis_server import EmbeddedRedis, ensure_redis  # noqa: E402
+from devtools.redis_server import EmbeddedRedis, ensure_redis  # noqa: E402
 from shared.settings import get_settings  # noqa: E402
 
 log = logging.getLogger("avocet.serve")

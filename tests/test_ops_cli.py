@@ -14,7 +14,7 @@ from avocet_cli import follow as follow_module
 from avocet_cli.client import ApiClient, parse_sse
 from avocet_cli.format import Output
 from avocet_cli.main import main
-from shared.redis_server import free_port
+from devtools.redis_server import free_port
 
 JOB_ID = "7d7c3c4e-0000-4000-8000-000000000001"
 

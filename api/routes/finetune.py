@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from api.deps import HubDep, RedisDep, SameSiteDep, SenderDep, SettingsDep
 from api.sse import event_response
 from api.submission import submit_job
-from shared import model_store
+from shared import model_store, model_versions
 from shared.job_schema import MAX_EPOCHS, MAX_LABELS, FinetuneParams, Job
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class ModelStatus(BaseModel):
 def read_model_statuses(models_dir: Path) -> list[ModelStatus]:
     """One entry per published model, newest first; unreadable ones are skipped with a log line."""
     found = []
-    for folder in model_store.model_folders(models_dir):
+    for folder in model_versions.model_folders(models_dir):
         try:
             info = model_store.read_training_info(folder)
             found.append(ModelStatus(

@@ -68,7 +68,7 @@ def _info(folder: Path) -> dict[str, Any]:
 
 
 def _version_info(models_dir: Path, name: str, version: int, current: int | None) -> VersionInfo:
-    info = _info(model_versions.version_dir(models_dir, name, version))
+    info = _info(model_versions.version_folder(models_dir, name, version))
     return VersionInfo(version=version, current=version == current, timestamp=info.get("timestamp"),
                        base_model=info.get("model_key"), val_macro_f1=info.get("val_macro_f1"),
                        val_accuracy=info.get("val_accuracy"), dataset_id=(info.get("dataset") or {}).get("id"),
@@ -124,11 +124,10 @@ async def rollback_model(name: ModelName, body: Rollback, settings: SettingsDep)
 @router.delete("/{name}/versions/{version}", status_code=204, dependencies=[TokenDep],
                responses={**NOT_FOUND, 409: {"description": "The current version: roll back first"}})  # fmt: skip
 async def delete_version(name: ModelName, version: Version, settings: SettingsDep) -> Response:
-    current = model_versions.current_version(settings.models_dir, name)
-    if version == current:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"version {version} of {name!r} is current: roll back first")
     try:
         await anyio.to_thread.run_sync(model_versions.delete_version, settings.models_dir, name, version)
+    except model_versions.CurrentVersionError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     except model_versions.VersionError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
     return Response(status_code=204)

@@ -167,28 +167,27 @@ class Job(BaseModel):
     source: Literal["api", "celery", "worker"] = Field("api", description="worker: queued after a fine-tune")
 
 
-def describe_params(kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The job fields taken from (possibly invalid) task kwargs: best effort, so a bad `celery call` still lists."""
-    model = kwargs.get("model") if kind == "finetune" else kwargs.get("models")
+def record_fields(kind: str, params: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    """The job record's fields from its parameters: validated ones (nothing is validated again here), or, best effort,
+    task kwargs that failed validation, so that a bad `celery call` still lists with what it asked for."""
+    valid = isinstance(params, BaseModel)
+    values = params.model_dump(mode="json") if valid else params
+    model = values.get("model") if kind == "finetune" else values.get("models")
     if isinstance(model, list):
         model = ",".join(str(m) for m in model)
-    epochs = kwargs.get("epochs", DEFAULT_EPOCHS) if kind == "finetune" else None
-    name, data = kwargs.get("name"), kwargs.get("data")
+    epochs = values.get("epochs", DEFAULT_EPOCHS) if kind == "finetune" else None
+    name, data = values.get("name"), values.get("data")
     return {
         "model": model if isinstance(model, str) else (DEFAULT_MODEL if kind == "finetune" else None),
         "epochs": epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None,
         "name": name if isinstance(name, str) else None,
         "data": data if isinstance(data, str) else None,
-        "hyperparameters": resolved_hyperparameters(kwargs) if kind == "finetune" else None,
+        "hyperparameters": resolved_hyperparameters(params) if valid and kind == "finetune" else None,
     }
 
 
-def resolved_hyperparameters(kwargs: dict[str, Any]) -> dict[str, Any] | None:
-    """The values a fine-tune will use, registry defaults filled in; None when the kwargs are not valid."""
-    try:
-        params = FinetuneParams.model_validate(kwargs)
-    except ValidationError:
-        return None
+def resolved_hyperparameters(params: FinetuneParams) -> dict[str, Any] | None:
+    """The values a fine-tune will use, registry defaults filled in; None when its model names no registry spec."""
     try:
         spec = get_spec(model_location(params.model))
     except ValueError:  # a base-models folder name where no folder rule applies (the worker describing kwargs)

@@ -1,5 +1,5 @@
 """Run one job end to end on the worker: validate the task's kwargs, claim the job (queued -> running, under a fresh
-lease), run its CLI as a child process, turn each line into an event, and finish the job with exactly one terminal
+lease; the record was made by whoever sent the task: the API, or `record_sent_job` at publish time), run its CLI as a child process, turn each line into an event, and finish the job with exactly one terminal
 event; returns the Outcome that the Celery task mirrors.
 
 The run is stopped (its process group killed) when someone asks (cancel, worker shutdown), when the job is no
@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared import events, job_lease, jobs
 from shared.data_files import SourceError, Sources, to_paths, untrusted_context
-from shared.job_schema import PARAMS, child_args, explain
+from shared.job_schema import PARAMS, child_args, explain, record_fields
 from shared.redis_ops import run_sync
 from shared.settings import get_settings
 from worker.queue.child_process import ChildResult, run_child
@@ -65,12 +65,28 @@ def build_command(kind: str, params: BaseModel) -> list[str]:
     return [sys.executable, "-m", CLI_MODULES[kind], *child_args(params), "--json", *extra]
 
 
-def task_params(kind: str, kwargs: dict[str, Any]) -> BaseModel:
-    """Task kwargs come from the queue, so they get the API's rule (names, never server paths), then the names
-    become the paths the CLI child opens (dataset ids and registry keys stay as they are)."""
-    settings = get_settings()
-    params = PARAMS[kind].model_validate(kwargs, context=untrusted_context(settings))
-    return to_paths(params, Sources.of(settings))
+def validate_task(kind: str, kwargs: dict[str, Any]) -> BaseModel:
+    """Task kwargs come from the queue, so they get the API's rule (names, never server paths)."""
+    return PARAMS[kind].model_validate(kwargs, context=untrusted_context(get_settings()))
+
+
+def bad_arguments(exc: ValidationError | SourceError) -> str:
+    return f"bad task arguments ({explain(exc) if isinstance(exc, ValidationError) else exc})"
+
+
+def record_sent_job(redis: Any, job_id: str, kind: str, kwargs: dict[str, Any], source: str) -> None:
+    """The worker side's one place that creates a job record: for a task sent without the API (`celery call`, the
+    worker's own follow-up benchmark), at publish time (worker/queue/signals.py), so it lists and streams while it
+    waits. Its kwargs are validated here; bad ones end the job `failed` (bad_input) at once, saying what to fix."""
+    try:
+        params: BaseModel | dict[str, Any] = validate_task(kind, kwargs)
+    except ValidationError as exc:
+        params, problem = kwargs, bad_arguments(exc)
+    else:
+        problem = None
+    if run_sync(redis, jobs.create_job(job_id, kind, params, source)) and problem:
+        log.warning("job %s rejected: %s", job_id, problem)
+        run_sync(redis, jobs.reject(job_id, problem, "bad_input"))
 
 
 def run_job(
@@ -78,21 +94,26 @@ def run_job(
     limits: Limits | None = None,
 ) -> Outcome:  # fmt: skip
     """Run the job if it is still queued."""
-    run_sync(redis, jobs.create_job(job_id, kind, kwargs, "celery"))  # no-op when the API or publish hook made it
     try:
-        params = task_params(kind, kwargs)
-    except (ValidationError, SourceError) as exc:
-        message = f"bad task arguments ({explain(exc) if isinstance(exc, ValidationError) else exc})"
+        checked = validate_task(kind, kwargs)
+        params = to_paths(checked, Sources.of(get_settings()))  # the names become the paths the CLI child opens
+    except (ValidationError, SourceError) as exc:  # rejected at publish time already, or a dataset gone since
+        message = bad_arguments(exc)
         log.warning("job %s rejected: %s", job_id, message)
         run_sync(redis, jobs.reject(job_id, message, "bad_input"))
         return Outcome("failed", message)
     lease = uuid.uuid4().hex
     if not run_sync(redis, jobs.claim(job_id, worker, lease)):
-        job = run_sync(redis, jobs.get_job(job_id)) or {}
+        job = run_sync(redis, jobs.get_job(job_id))
+        if job is None:
+            message = ("the job has no record in the job store: send it through the API or `celery -A "
+                       "worker.queue.app call`, whose publish hook records it")  # fmt: skip
+            log.warning("job %s: not starting it: %s", job_id, message)
+            return Outcome("failed", message)
         log.warning("job %s is %s, not queued: not starting it (cancelled, or delivered twice)", job_id,
                     job.get("state"))  # fmt: skip
         return Outcome(str(job.get("state")), jobs.error_message(job))
-    record = _record_as_claimed(redis, job_id, kind, kwargs, worker)
+    record = _record_as_claimed(redis, job_id, kind, checked, worker)
     run = _JobRun(JobLink(redis, job_id, lease, record), limits or Limits.from_settings())
     try:
         result = run_child(command_for(kind, params), run.on_line, run.should_stop, env=_child_env())
@@ -102,7 +123,7 @@ def run_job(
     return run.finish(result)
 
 
-def _record_as_claimed(redis: Any, job_id: str, kind: str, kwargs: dict[str, Any], worker: str) -> dict[str, Any]:
+def _record_as_claimed(redis: Any, job_id: str, kind: str, params: BaseModel, worker: str) -> dict[str, Any]:
     """The record as claimed (kept to write it back if Redis loses it); a sketch of it if Redis does not answer."""
     try:
         record = run_sync(redis, jobs.get_job(job_id))
@@ -110,9 +131,7 @@ def _record_as_claimed(redis: Any, job_id: str, kind: str, kwargs: dict[str, Any
         log.warning("job %s: could not read the record just claimed", job_id, exc_info=True)
         record = None
     if record is None:
-        from shared.job_schema import describe_params
-
-        record = {"id": job_id, "kind": kind, **describe_params(kind, kwargs), "submitted_at": events.now_iso(),
+        record = {"id": job_id, "kind": kind, **record_fields(kind, params), "submitted_at": events.now_iso(),
                   "started_at": events.now_iso(), "source": "celery", "worker": worker, "last_event_id": 2}  # fmt: skip
     record.pop("queue_position", None)
     return record

@@ -1,7 +1,8 @@
 """Celery signal handlers that keep the job store true to what the workers do.
 
-- before_task_publish (in whatever process sends the task, e.g. `celery -A worker.queue.app call`): record the job as queued,
-  source "celery", unless the API already did; so ops-submitted jobs list and stream like UI ones.
+- before_task_publish (in whatever process sends the task with this app: `celery -A worker.queue.app call`, or the
+  worker queueing its follow-up benchmark): record the job as queued (job_runner.record_sent_job, the worker side's one
+  place that creates records), so ops-submitted jobs list and stream like UI ones. The API records its own jobs.
 - worker_ready: fail jobs this worker left "running" when it died, reap any whose heartbeat expired, remove the
   staging folders of dead runs (any host's, when provably dead: shared/model_store.py), and start this worker's own
   heartbeat (read by /api/health).
@@ -25,6 +26,7 @@ from shared.model_store import clean_stale_staging
 from shared.redis_ops import run_sync
 from shared.settings import get_settings
 from worker.queue.connections import redis_client as _client
+from worker.queue.job_runner import record_sent_job
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +40,12 @@ def record_published_job(sender=None, body=None, headers=None, **_):
     if kind is None or not headers:
         return
     kwargs = body[1] if isinstance(body, (list, tuple)) and len(body) > 1 else (body or {}).get("kwargs", {})
+    source = headers.get(keys.SOURCE_HEADER, "celery")
     try:
-        run_sync(_client(), jobs.create_job(headers["id"], kind, kwargs if isinstance(kwargs, dict) else {}, "celery"))
-    except Exception:  # publishing must not fail because of bookkeeping; the worker records the job anyway
-        log.exception("could not record job %s at publish time", headers.get("id"))
+        record_sent_job(_client(), headers["id"], kind, kwargs if isinstance(kwargs, dict) else {}, source)
+    except Exception:  # Celery logs and ignores a hook's error; without a record the worker will not run the job
+        log.exception("could not record job %s at publish time: it will not run; send it again once Redis answers",
+                      headers.get("id"))  # fmt: skip
 
 
 @signals.worker_ready.connect

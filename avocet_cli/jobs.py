@@ -8,6 +8,7 @@ from avocet_cli.client import ApiClient
 from avocet_cli.errors import INTERRUPTED, OK, CliError
 from avocet_cli.follow import EXIT_BY_STATE, follow, outcome
 from avocet_cli.format import JOB_COLUMNS, Output, event_line, job_detail, job_row, job_summary
+from shared.labels import split_list
 
 # (flag, type, key under "hyperparameters" in the API body: shared/job_schema.py Hyperparameters)
 HYPERPARAMETERS = (
@@ -44,7 +45,7 @@ def _dest(flag: str) -> str:
 
 
 def _split(value: str | None) -> list[str] | None:
-    return None if value is None else [part.strip() for part in value.split(",") if part.strip()]
+    return None if value is None else split_list(value)
 
 
 def submit(args: argparse.Namespace, client: ApiClient, out: Output) -> int:

@@ -1,13 +1,13 @@
 """What a job is: the parameters each kind accepts, declared once and validated through these models by the API,
 `celery call`, the CLIs and the training child, and the public job record of docs/contracts.md."""
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from shared.data import SPLIT_SEED
 from shared.data_files import check_data, check_model, model_location, sources_in
+from shared.event_types import TERMINAL_TYPES
 from shared.job_states import JobState
 from shared.model_store import NAME_PATTERN, NAME_RULE
 from shared.registry import DEFAULT_LEARNING_RATE, DEFAULT_MODEL, get_spec
@@ -125,7 +125,10 @@ class Progress(BaseModel):
 
 
 class EventPage(BaseModel):
-    """GET /api/jobs/{id}/log: events as JSON (docs/contracts.md "Events"), for clients without SSE."""
+    """GET /api/jobs/{id}/log: events as JSON (docs/contracts.md "Events"), for clients without SSE. Its schema names
+    the event types that end a job's log (`x-terminal-types`), which the web view takes as generated constants."""
+
+    model_config = ConfigDict(json_schema_extra={"x-terminal-types": list(TERMINAL_TYPES)})
 
     events: list[dict[str, Any]]
     next_after: int
@@ -199,12 +202,6 @@ def resolved_hyperparameters(params: FinetuneParams) -> dict[str, Any] | None:
 
 
 def with_estimate(job: dict[str, Any]) -> dict[str, Any]:
-    """The job with `estimated_finish` (running jobs with progress): now + elapsed * steps left / steps done."""
-    progress, started = job.get("progress") or {}, job.get("started_at")
-    step, total = progress.get("step"), progress.get("total")
-    if job.get("state") != "running" or not started or not step or not total:
-        return {**job, "estimated_finish": None}
-    now = datetime.now(UTC)
-    elapsed = (now - datetime.fromisoformat(started)).total_seconds()
-    left = max(0.0, elapsed * (total - step) / step)
-    return {**job, "estimated_finish": (now + timedelta(seconds=left)).isoformat(timespec="seconds")}
+    """The job with `estimated_finish` while it runs: the worker's estimate at its last step (shared/progress.py)."""
+    progress = job.get("progress") or {}
+    return {**job, "estimated_finish": progress.get("estimated_finish") if job.get("state") == "running" else None}

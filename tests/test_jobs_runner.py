@@ -68,8 +68,10 @@ def test_run_job_streams_events_and_succeeds(redis_client):
     assert log[-1]["data"]["state"] == "succeeded" and log[-1]["data"]["val_macro_f1"] == 0.5
     job = run_sync(redis_client, jobs.get_job("j"))
     assert job["state"] == "succeeded" and job["result"]["name"] == "fake" and job["source"] == "api"
+    finish = job["progress"].pop("estimated_finish")  # the server's one estimate: done at the last step
     assert job["progress"] == {"epoch": 1.0, "step": 3, "total": 3, "loss": pytest.approx(1 / 3), "f1": 0.5,
                                "accuracy": 0.6}  # fmt: skip
+    assert finish == next(e for e in log if e["type"] == "eval")["data"]["estimated_finish"]
 
 
 @pytest.mark.parametrize(

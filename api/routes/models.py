@@ -15,7 +15,7 @@ import anyio
 from fastapi import APIRouter, HTTPException, Path as PathParam, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import SettingsDep, TokenDep
+from api.deps import SettingsDep
 from shared import model_store, model_versions
 from shared.model_store import NAME_PATTERN
 
@@ -110,7 +110,7 @@ def read_model(name: ModelName, settings: SettingsDep) -> ModelDetail:
     return _detail_or_404(settings.models_dir, name)
 
 
-@router.post("/{name}/rollback", response_model=ModelDetail, dependencies=[TokenDep], responses=NOT_FOUND)
+@router.post("/{name}/rollback", response_model=ModelDetail, responses=NOT_FOUND)
 async def rollback_model(name: ModelName, body: Rollback, settings: SettingsDep) -> ModelDetail:
     """Make an earlier (kept) version the current one: one atomic switch, nothing deleted."""
     _detail_or_404(settings.models_dir, name)
@@ -121,7 +121,7 @@ async def rollback_model(name: ModelName, body: Rollback, settings: SettingsDep)
     return _detail_or_404(settings.models_dir, name)
 
 
-@router.delete("/{name}/versions/{version}", status_code=204, dependencies=[TokenDep],
+@router.delete("/{name}/versions/{version}", status_code=204,
                responses={**NOT_FOUND, 409: {"description": "The current version: roll back first"}})  # fmt: skip
 async def delete_version(name: ModelName, version: Version, settings: SettingsDep) -> Response:
     try:
@@ -133,7 +133,7 @@ async def delete_version(name: ModelName, version: Version, settings: SettingsDe
     return Response(status_code=204)
 
 
-@router.delete("/{name}", status_code=204, dependencies=[TokenDep], responses=NOT_FOUND)
+@router.delete("/{name}", status_code=204, responses=NOT_FOUND)
 async def delete_model(name: ModelName, settings: SettingsDep) -> Response:
     """The model and all its versions."""
     _detail_or_404(settings.models_dir, name)

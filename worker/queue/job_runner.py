@@ -1,6 +1,7 @@
 """Run one job end to end on the worker: validate the task's kwargs, claim the job (queued -> running, under a fresh
-lease; the record was made by whoever sent the task: the API, or `record_sent_job` at publish time), run its CLI as a child process, turn each line into an event, and finish the job with exactly one terminal
-event; returns the Outcome that the Celery task mirrors.
+lease; the record was made by whoever sent the task: the API, or `record_sent_job` at publish time), run its CLI as
+a child process, turn each line into an event (progress with the one time estimate, shared/progress.py), and finish
+the job with exactly one terminal event; returns the Outcome that the Celery task mirrors.
 
 The run is stopped (its process group killed) when someone asks (cancel, worker shutdown), when the job is no
 longer this worker's (reaped, or Redis lost its record: fencing, worker/queue/job_link.py), when the child prints
@@ -18,13 +19,16 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
 from shared import events, job_lease, jobs
 from shared.data_files import SourceError, Sources, to_paths, untrusted_context
+from shared.event_types import ABORT, PROGRESS_FIELDS, PUBLISH, PUBLISH_REQUEST, TERMINAL_TYPES
 from shared.job_schema import PARAMS, child_args, explain, record_fields
+from shared.progress import ProgressTracker
 from shared.redis_ops import run_sync
 from shared.settings import get_settings
 from worker.queue.child_process import ChildResult, run_child
@@ -33,12 +37,7 @@ from worker.queue.job_link import REDIS_UNAVAILABLE, JobLink
 log = logging.getLogger(__name__)
 
 CLI_MODULES = {"finetune": "worker.training", "benchmark": "worker.benchmark"}
-PUBLISH_REQUEST = "publish_request"  # the training child's question (worker/training/pipeline.py ask_to_publish)
 STALLED, TIME_LIMIT = "stalled", "time_limit"
-_PROGRESS_FIELDS = {
-    "progress": ("epoch", "step", "total", "loss"),
-    "eval": ("epoch", "step", "total", "f1", "accuracy"),
-}
 
 CommandFor = Callable[[str, BaseModel], list[str]]
 
@@ -137,6 +136,13 @@ def _record_as_claimed(redis: Any, job_id: str, kind: str, params: BaseModel, wo
     return record
 
 
+def _started_at(record: dict[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(record["started_at"])
+    except (KeyError, TypeError, ValueError):
+        return datetime.now(UTC)
+
+
 def _child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONUNBUFFERED": "1", "AVOCET_PUBLISH_GATE": "1"}
 
@@ -146,7 +152,7 @@ class _JobRun:
 
     def __init__(self, link: JobLink, limits: Limits) -> None:
         self.link, self.limits = link, limits
-        self.progress: dict[str, Any] = {}
+        self.progress = ProgressTracker(_started_at(link.record))
         self.final: tuple[str, str, dict[str, Any]] | None = None  # the CLI's complete/error line, held back
         self.stop: str | None = None  # why the run is being stopped
         self.publishing = False  # the child was allowed to publish: too late to cancel
@@ -161,13 +167,14 @@ class _JobRun:
         self.armed, self.saw_start = self.armed or self.saw_start, self.saw_start or type_ == "start"
         if type_ == PUBLISH_REQUEST:
             return self._answer_publish()
-        if type_ in events.TERMINAL_TYPES:
+        if type_ in TERMINAL_TYPES:
             self.final = (type_, message, data)  # published once the exit code confirms it
             return None
         snapshot = None
-        if type_ in _PROGRESS_FIELDS:
-            self.progress.update({k: data[k] for k in _PROGRESS_FIELDS[type_] if k in data})
-            snapshot = dict(self.progress)
+        if type_ in PROGRESS_FIELDS:
+            snapshot = self.progress.update(type_, data)
+            if "estimated_finish" in snapshot:  # the one estimate: clients show it, they compute none
+                data = {**data, "estimated_finish": snapshot["estimated_finish"]}
         self.link.emit(type_, message, data, snapshot)
         return None
 
@@ -176,10 +183,10 @@ class _JobRun:
         self.last_line = time.monotonic()  # waiting for Redis is not the child's silence
         if verdict == job_lease.PUBLISH:
             self.publishing = True
-            return "publish"
+            return PUBLISH
         log.warning("job %s: not letting the run publish (%s)", self.link.job_id, verdict)
         self.stop = verdict
-        return "abort"
+        return ABORT
 
     def should_stop(self) -> bool:
         if self.stop:

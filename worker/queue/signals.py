@@ -12,7 +12,6 @@
   worker stops the run instead of leaving it orphaned.
 """
 
-import ctypes
 import logging
 import signal
 import sys
@@ -23,6 +22,7 @@ from celery import signals
 
 from shared import job_reaper, jobs, keys
 from shared.model_store import clean_stale_staging
+from shared.parent_death import die_with_parent
 from shared.redis_ops import run_sync
 from shared.settings import get_settings
 from worker.queue.connections import redis_client as _client
@@ -93,8 +93,5 @@ def stop_running_jobs(sender=None, **_):
 
 @signals.worker_process_init.connect
 def die_with_main_process(**_):
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            log.warning("could not set PR_SET_PDEATHSIG; a killed worker may leave its run orphaned")
+    if not die_with_parent(signal.SIGKILL) and sys.platform.startswith("linux"):
+        log.warning("could not set PR_SET_PDEATHSIG; a killed worker may leave its run orphaned")

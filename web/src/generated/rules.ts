@@ -86,3 +86,6 @@ export const HYPERPARAMETER_RULES = {
     "description": "Stop after this many flat epochs."
   }
 } as const
+
+/** components.schemas.EventPage x-terminal-types: a job's log ends with one event of these types. */
+export const TERMINAL_EVENT_TYPES = ["complete", "error"] as const

@@ -40,7 +40,7 @@ def record_published_job(sender=None, body=None, headers=None, **_):
     if kind is None or not headers:
         return
     kwargs = body[1] if isinstance(body, (list, tuple)) and len(body) > 1 else (body or {}).get("kwargs", {})
-    source = headers.get(keys.SOURCE_HEADER, "celery")
+    source = "worker" if headers.get(keys.SOURCE_HEADER) == "worker" else "celery"  # Job.source admits only these
     try:
         record_sent_job(_client(), headers["id"], kind, kwargs if isinstance(kwargs, dict) else {}, source)
     except Exception:  # Celery logs and ignores a hook's error; without a record the worker will not run the job

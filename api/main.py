@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None, *, sender=None, web_dist: Path 
     app.add_middleware(SecurityHeaders)  # outermost: refusals get the headers too (api/headers.py)
     for router in (health.router, session.router):  # open: a load balancer's probe, and signing in
         app.include_router(router, dependencies=[StrictQueryDep])
-    # Closed by default: every other API router needs the token when one is set, reads included.
+    # Closed by default: every other API router needs the token when one is set, reads included. The token rule
+    # lives here only: a route needs it by the router it belongs to, never by a dependency of its own.
     routers = (base_models.router, models.router, predict.router, datasets.router, finetune.router, benchmark.router,
                jobs.router, jobs.seed_router)  # fmt: skip
     for router in routers:

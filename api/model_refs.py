@@ -1,12 +1,11 @@
 """Which published folder a predict request means: (name, version) -> the version's folder and the identity of its
-files. Models published before versions existed (models/avocet-<name> a plain folder) are version 1. Read only."""
+files (a legacy plain folder is version 1: shared/model_versions.py). Read only."""
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from shared import model_versions
-from shared.model_store import model_dir
 
 CONFIG_FILE = "config.json"
 LIST_HINT = "GET /api/models lists the published models and their versions"
@@ -26,20 +25,15 @@ class ModelRef:
 
 def resolve(models_dir: Path, name: str, version: int | None) -> ModelRef:
     """The folder to load for `name` at `version` (None: the current one); ModelNotFound saying what exists."""
-    current = model_versions.current_version(models_dir, name)
-    legacy = model_dir(models_dir, name)
-    if current is None and not legacy.is_symlink() and (legacy / CONFIG_FILE).is_file():
-        if version not in (None, 1):
-            raise ModelNotFound(f"model {name!r} has no version {version}: it has only version 1 ({LIST_HINT})")
-        return _ref(name, 1, legacy)
-    wanted = current if version is None else version
+    wanted = model_versions.current_version(models_dir, name) if version is None else version
     if wanted is None:
         raise ModelNotFound(f"no published model {name!r}: {LIST_HINT}")
     try:
-        return _ref(name, wanted, model_versions.version_dir(models_dir, name, wanted))
+        return _ref(name, wanted, model_versions.version_folder(models_dir, name, wanted))
     except FileNotFoundError:
         known = model_versions.list_versions(models_dir, name)
-        raise ModelNotFound(f"model {name!r} has no version {wanted}: versions are {known} ({LIST_HINT})") from None
+        has = f"it has only version {known[0]}" if len(known) == 1 else f"versions are {known}"
+        raise ModelNotFound(f"model {name!r} has no version {wanted}: {has} ({LIST_HINT})") from None
 
 
 def _ref(name: str, version: int, folder: Path) -> ModelRef:

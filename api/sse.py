@@ -25,6 +25,7 @@ from sse_starlette.sse import SendTimeoutError
 
 from api.fanout import EventHub, LiveEvent, sse_frame
 from shared import events, jobs
+from shared.event_types import TERMINAL_TYPES
 from shared.job_states import TERMINAL_STATES
 from shared.redis_ops import run_async
 
@@ -93,7 +94,7 @@ async def _stored_page(redis: Redis, job_id: str, last: int) -> tuple[bytes, int
     for event in page:
         frames.append(sse_frame(event.id, event.text))
         last = event.id
-        if event.type in events.TERMINAL_TYPES:
+        if event.type in TERMINAL_TYPES:
             return b"".join(frames), last, True, False
     return b"".join(frames), last, False, len(page) == REPLAY_BATCH
 
@@ -117,7 +118,7 @@ def _take_in_order(item: LiveEvent, queue: asyncio.Queue, last: int) -> tuple[li
         if item.id == last + 1:
             frames.append(item.frame)
             last = item.id
-            if item.type in events.TERMINAL_TYPES:
+            if item.type in TERMINAL_TYPES:
                 return frames, last, "ended"
         elif item.id > last + 1:
             return frames, last, "gap"  # the stream read at the top of the loop sorts it out

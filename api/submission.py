@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 async def submit_job(redis: Redis, sender: TaskSender, kind: str, params: BaseModel) -> dict:
     job_id = str(uuid.uuid4())
     kwargs = params.model_dump(mode="json", exclude_unset=True)
-    await run_async(redis, jobs.create_job(job_id, kind, kwargs, "api"))
+    await run_async(redis, jobs.create_job(job_id, kind, params, "api"))
     try:
         await anyio.to_thread.run_sync(sender.send, kind, job_id, kwargs)
     except Exception as exc:

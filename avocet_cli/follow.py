@@ -13,10 +13,9 @@ import httpx
 from avocet_cli.client import ApiClient
 from avocet_cli.errors import INTERRUPTED, JOB_CANCELLED, JOB_FAILED, OK, unreachable
 from avocet_cli.format import Output, clock, duration, error_text, event_line, progress_text
+from shared.event_types import PROGRESS_FIELDS, TERMINAL_TYPES
 
 EXIT_BY_STATE = {"succeeded": OK, "failed": JOB_FAILED, "cancelled": JOB_CANCELLED}
-TERMINAL_TYPES = ("complete", "error")
-BAR_FIELDS = {"progress": ("epoch", "step", "total", "loss"), "eval": ("epoch", "step", "total", "f1", "accuracy")}
 RECONNECTS = 6  # in a row without a new event; the server may restart in between (about 30 s of tries)
 
 
@@ -86,7 +85,6 @@ class _View:
     def __init__(self, out: Output, show_log: bool) -> None:
         self.out, self.show_log = out, show_log
         self.progress: dict[str, Any] = {}
-        self._first: tuple[datetime, int] | None = None  # (time, step) of the first progress seen, for the eta
 
     def show(self, event: dict[str, Any]) -> None:
         if not self.show_log:
@@ -97,10 +95,10 @@ class _View:
         kind, data = event.get("type"), event.get("data") or {}
         if kind in TERMINAL_TYPES:
             return  # the outcome line says it
-        if kind not in ("progress", "eval"):
+        if kind not in PROGRESS_FIELDS:
             self.out.line(event_line(event))
             return
-        self.progress.update({k: data[k] for k in BAR_FIELDS[kind] if data.get(k) is not None})
+        self.progress.update({k: data[k] for k in PROGRESS_FIELDS[kind] if data.get(k) is not None})
         text = progress_text(self.progress, self._eta(event))
         if kind == "eval" or "loss" not in data:  # per-epoch scores and benchmark rows stay in the log
             self.out.line(event_line(event))
@@ -110,15 +108,9 @@ class _View:
             self.out.bar(text if self.out.tty else f"{clock(event.get('ts'))} [{kind}] {text}")
 
     def _eta(self, event: dict[str, Any]) -> str:
-        step, total = self.progress.get("step"), self.progress.get("total")
+        """Time left by the server's estimate (shared/progress.py), as of the event that carried it."""
         try:
-            ts = datetime.fromisoformat(event["ts"])
+            left = datetime.fromisoformat(event["data"]["estimated_finish"]) - datetime.fromisoformat(event["ts"])
         except (KeyError, TypeError, ValueError):
             return ""
-        if not isinstance(step, int) or not isinstance(total, int):
-            return ""
-        if self._first is None:
-            self._first = (ts, step)
-            return ""
-        seconds, steps = (ts - self._first[0]).total_seconds(), step - self._first[1]
-        return duration(seconds / steps * (total - step)) if 0 < steps and 0 < seconds and step < total else ""
+        return duration(left.total_seconds())

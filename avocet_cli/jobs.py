@@ -10,6 +10,7 @@ from shared.param_flags import add_hyperparameter_flags, flag_of, given_hyperpar
 from avocet_cli.errors import INTERRUPTED, OK, CliError
 from avocet_cli.follow import EXIT_BY_STATE, follow, outcome
 from avocet_cli.format import JOB_COLUMNS, Output, event_line, job_detail, job_row, job_summary
+from shared.labels import split_list
 
 FINETUNE_ONLY = ("--model", "--epochs", "--labels", "--name", *(flag_of(name) for name in Hyperparameters.model_fields))
 LOG_PAGE = 500
@@ -39,7 +40,7 @@ def _dest(flag: str) -> str:
 
 
 def _split(value: str | None) -> list[str] | None:
-    return None if value is None else [part.strip() for part in value.split(",") if part.strip()]
+    return None if value is None else split_list(value)
 
 
 def submit(args: argparse.Namespace, client: ApiClient, out: Output) -> int:

@@ -25,11 +25,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from shared import keys  # noqa: E402
-from shared.redis_server import free_port, start_redis  # noqa: E402
+from shared.event_types import TERMINAL_TYPES  # noqa: E402
+from devtools.redis_server import free_port, start_redis  # noqa: E402
 
 LABELS = ("interview_scheduled", "rejected", "digest")
 MODEL_NAME = "faults"
-TERMINAL = {"complete", "error"}
+TERMINAL = set(TERMINAL_TYPES)
 # 14 training rows: batch 16 is one step an epoch, batch 4 four, batch 2 seven (a MiniLM step costs about a CPU
 # second here); patience = epochs, so a flat validation score never ends a run early. "long" runs are only ever
 # cut short by a fault.

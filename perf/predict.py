@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from perf.train_throughput import stratified_sample  # noqa: E402
 from shared import model_versions  # noqa: E402
-from shared.redis_server import free_port, start_redis  # noqa: E402
+from devtools.redis_server import free_port, start_redis  # noqa: E402
 
 NAME = "perf"
 DEV_DATA = ROOT.parent / "shared/data/email_dev.jsonl"

@@ -12,7 +12,6 @@ Called by scripts/up; `.venv/bin/python scripts/serve.py --help` for options.
 """
 
 import argparse
-import ctypes
 import logging
 import os
 import signal
@@ -27,7 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from shared.redis_server import EmbeddedRedis, ensure_redis  # noqa: E402
+from devtools.redis_server import EmbeddedRedis, ensure_redis  # noqa: E402
+from shared.parent_death import die_with_parent  # noqa: E402
 from shared.settings import get_settings  # noqa: E402
 
 log = logging.getLogger("avocet.serve")
@@ -44,8 +44,7 @@ def _die_with_supervisor() -> None:
     """In the child before exec: own session (Ctrl-C reaches only the supervisor, which stops everything in
     order), and SIGTERM when the supervisor itself dies, so a `kill -9` of it leaves no orphans."""
     os.setsid()
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    die_with_parent(signal.SIGTERM)
 
 
 def spawn(name: str, argv: list[str], env: dict) -> subprocess.Popen:

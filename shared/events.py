@@ -19,7 +19,6 @@ from shared.public_paths import scrub, server_roots
 from shared.redis_ops import Op, as_text, script
 from shared.settings import get_settings
 
-TERMINAL_TYPES = frozenset({"complete", "error"})
 STREAM_MAXLEN = 100_000  # cap per job; a 20-epoch run logs a few thousand events at most
 
 # Shared Lua helper: emit(job_key, seq_key, stream_key, channel, body, type, floor) -> id. `body` is the event JSON

@@ -1,13 +1,13 @@
 """What a job is: the parameters each kind accepts, declared once and validated through these models by the API,
 `celery call`, the CLIs and the training child, and the public job record of docs/contracts.md."""
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from shared.data import SPLIT_SEED
 from shared.data_files import check_data, check_model, model_location, sources_in
+from shared.event_types import TERMINAL_TYPES
 from shared.job_states import JobState
 from shared.model_store import NAME_PATTERN, NAME_RULE
 from shared.registry import DEFAULT_MODEL, ModelSpec, get_spec, learning_rate_for
@@ -132,7 +132,10 @@ class Progress(BaseModel):
 
 
 class EventPage(BaseModel):
-    """GET /api/jobs/{id}/log: events as JSON (docs/contracts.md "Events"), for clients without SSE."""
+    """GET /api/jobs/{id}/log: events as JSON (docs/contracts.md "Events"), for clients without SSE. Its schema names
+    the event types that end a job's log (`x-terminal-types`), which the web view takes as generated constants."""
+
+    model_config = ConfigDict(json_schema_extra={"x-terminal-types": list(TERMINAL_TYPES)})
 
     events: list[dict[str, Any]]
     next_after: int
@@ -174,28 +177,27 @@ class Job(BaseModel):
     source: Literal["api", "celery", "worker"] = Field("api", description="worker: queued after a fine-tune")
 
 
-def describe_params(kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The job fields taken from (possibly invalid) task kwargs: best effort, so a bad `celery call` still lists."""
-    model = kwargs.get("model") if kind == "finetune" else kwargs.get("models")
+def record_fields(kind: str, params: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    """The job record's fields from its parameters: validated ones (nothing is validated again here), or, best effort,
+    task kwargs that failed validation, so that a bad `celery call` still lists with what it asked for."""
+    valid = isinstance(params, BaseModel)
+    values = params.model_dump(mode="json") if valid else params
+    model = values.get("model") if kind == "finetune" else values.get("models")
     if isinstance(model, list):
         model = ",".join(str(m) for m in model)
-    epochs = kwargs.get("epochs", DEFAULT_EPOCHS) if kind == "finetune" else None
-    name, data = kwargs.get("name"), kwargs.get("data")
+    epochs = values.get("epochs", DEFAULT_EPOCHS) if kind == "finetune" else None
+    name, data = values.get("name"), values.get("data")
     return {
         "model": model if isinstance(model, str) else (DEFAULT_MODEL if kind == "finetune" else None),
         "epochs": epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None,
         "name": name if isinstance(name, str) else None,
         "data": data if isinstance(data, str) else None,
-        "hyperparameters": resolved_hyperparameters(kwargs) if kind == "finetune" else None,
+        "hyperparameters": resolved_hyperparameters(params) if valid and kind == "finetune" else None,
     }
 
 
-def resolved_hyperparameters(kwargs: dict[str, Any]) -> dict[str, Any] | None:
-    """The values a fine-tune will use, registry defaults filled in; None when the kwargs are not valid."""
-    try:
-        params = FinetuneParams.model_validate(kwargs)
-    except ValidationError:
-        return None
+def resolved_hyperparameters(params: FinetuneParams) -> dict[str, Any] | None:
+    """The values a fine-tune will use, registry defaults filled in; None when its model names no registry spec."""
     try:
         spec = get_spec(model_location(params.model))
     except ValueError:  # a base-models folder name where no folder rule applies (the worker describing kwargs)
@@ -213,12 +215,6 @@ def resolve_hyperparameters(hyperparameters: Hyperparameters, spec: ModelSpec) -
 
 
 def with_estimate(job: dict[str, Any]) -> dict[str, Any]:
-    """The job with `estimated_finish` (running jobs with progress): now + elapsed * steps left / steps done."""
-    progress, started = job.get("progress") or {}, job.get("started_at")
-    step, total = progress.get("step"), progress.get("total")
-    if job.get("state") != "running" or not started or not step or not total:
-        return {**job, "estimated_finish": None}
-    now = datetime.now(UTC)
-    elapsed = (now - datetime.fromisoformat(started)).total_seconds()
-    left = max(0.0, elapsed * (total - step) / step)
-    return {**job, "estimated_finish": (now + timedelta(seconds=left)).isoformat(timespec="seconds")}
+    """The job with `estimated_finish` while it runs: the worker's estimate at its last step (shared/progress.py)."""
+    progress = job.get("progress") or {}
+    return {**job, "estimated_finish": progress.get("estimated_finish") if job.get("state") == "running" else None}

@@ -21,10 +21,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from shared import keys
 from shared.events import EMIT_LUA, event_body, now_iso, retention_seconds
 from shared.job_queries import decode_record, running_jobs
-from shared.job_schema import describe_params
+from shared.job_schema import record_fields
 from shared.job_states import TRANSITIONS
 from shared.redis_ops import Op, as_text, script
 from shared.settings import get_settings
@@ -117,10 +119,12 @@ def _pairs(fields: dict[str, Any]) -> list[str]:
     return [part for k, v in fields.items() for part in (k, json.dumps(v))]
 
 
-def create_job(job_id: str, kind: str, kwargs: dict[str, Any], source: str) -> Op[bool]:
-    """Record a queued job and publish its `queued` event; False (and no change) if the id already exists."""
+def create_job(job_id: str, kind: str, params: BaseModel | dict[str, Any], source: str) -> Op[bool]:
+    """Record a queued job and publish its `queued` event; False (and no change) if the id already exists. `params`
+    are the validated parameters (or kwargs that failed validation, which the caller then rejects): each job is
+    created once, by whoever validated it (the API, or worker/queue/signals.py for `celery call`)."""
     record = {
-        "id": job_id, "kind": kind, **describe_params(kind, kwargs), "state": "queued",
+        "id": job_id, "kind": kind, **record_fields(kind, params), "state": "queued",
         "submitted_at": now_iso(), "started_at": None, "finished_at": None, "progress": None,
         "result": None, "error": None, "last_event_id": 0, "source": source, "worker": None,
     }  # fmt: skip

@@ -11,6 +11,7 @@ TASK_FINETUNE = "avocet.finetune"
 TASK_BENCHMARK = "avocet.benchmark"
 TASKS = {"finetune": TASK_FINETUNE, "benchmark": TASK_BENCHMARK}
 KIND_OF_TASK = {name: kind for kind, name in TASKS.items()}
+SOURCE_HEADER = "avocet_source"  # task message header: who queued it when not `celery call` (the worker's follow-ups)
 
 # Celery's Redis transport (kombu): a queue is a list per priority step (the bare name holds priority 0, the
 # default), and a message taken by a worker but not yet acknowledged sits in the `unacked` hash. Read only by the

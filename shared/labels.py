@@ -1,4 +1,5 @@
-"""The canonical label set and parsing of label lists given on the command line or in the environment."""
+"""The canonical label set, and comma lists given on the command line, in a query string or in the environment:
+split here, once (labels, classifier names, allowed hosts)."""
 
 CANONICAL_LABELS: tuple[str, ...] = (
     "interview_scheduled",
@@ -14,13 +15,15 @@ CANONICAL_LABELS: tuple[str, ...] = (
 )
 
 
+def split_list(value: str | list[str] | tuple[str, ...]) -> list[str]:
+    """Split "a, b,,c" (or a list of strings) into ["a", "b", "c"]: parts stripped, empty ones dropped, order kept."""
+    items = value.split(",") if isinstance(value, str) else value
+    return [part for part in (str(item).strip() for item in items) if part]
+
+
 def parse_labels(value: str | list[str] | tuple[str, ...]) -> list[str]:
     """Turn "a, b,c" or a list into a clean list of unique labels, order kept."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    labels: list[str] = []
-    for item in (str(i).strip() for i in items):
-        if item and item not in labels:
-            labels.append(item)
+    labels = list(dict.fromkeys(split_list(value)))
     if not labels:
         raise ValueError("the label list is empty: give at least two comma-separated labels, e.g. --labels a,b")
     return labels

@@ -159,14 +159,6 @@ def read_training_info(folder: Path) -> dict:
     return info
 
 
-def model_folders(models_dir: Path | str) -> list[Path]:
-    """Published model folders (those holding a training_info.json), by name; none when models_dir is missing."""
-    root = Path(models_dir)
-    if not root.is_dir():
-        return []
-    return sorted(p.parent for p in root.glob(f"*/{INFO_FILE}") if not p.parent.name.startswith("."))
-
-
 def new_benchmark_run(data_file: Path | str, rows: int, split_seed: int, results: list[dict]) -> dict:
     return {
         "id": uuid.uuid4().hex, "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -7,6 +7,10 @@ Two workers publishing one name at once both keep their version: each renames it
 number, and renaming onto a number another run took fails (the folder is not empty), so it takes the next.
 The newest `keep` versions stay (the current one always does); older ones are removed.
 
+A model published before versions existed is a plain folder models/avocet-<name>: it is served as version 1 (and
+becomes version 1 on disk at its next publish or rollback). `published_names` is the one definition of a published
+model, which the models list, the seed's status, predict and the benchmark all use.
+
 Every change of which versions exist or which is current (publish, rollback, prune, delete) holds the model's
 switch lock: an flock on models/.versions/<name>/.lock, so two rollbacks, or a prune and a rollback, never
 interleave, whichever process or host (sharing the volume) runs them.
@@ -15,15 +19,17 @@ interleave, whichever process or host (sharing the volume) runs them.
 import errno
 import fcntl
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.model_store import MODEL_PREFIX, check_name
+from shared.model_store import INFO_FILE, MODEL_PREFIX, NAME_PATTERN, check_name, model_dir
 
 VERSIONS = ".versions"
+LEGACY_VERSION = 1  # what a plain models/avocet-<name> folder (published before versions existed) is served as
 LOCK_FILE = ".lock"
 
 
@@ -35,6 +41,10 @@ class VersionError(ValueError):
     """A version that does not exist or may not be removed; the message says which and why."""
 
 
+class CurrentVersionError(VersionError):
+    """The version is the current one, which is never removed (the API answers 409)."""
+
+
 def versions_root(models_dir: Path, name: str) -> Path:
     return Path(models_dir) / VERSIONS / check_name(name)
 
@@ -43,26 +53,55 @@ def version_dir(models_dir: Path, name: str, version: int) -> Path:
     return versions_root(models_dir, name) / str(version)
 
 
-def list_versions(models_dir: Path, name: str) -> list[int]:
+def _stored_versions(models_dir: Path, name: str) -> list[int]:
     root = versions_root(models_dir, name)
     return sorted(int(p.name) for p in root.iterdir() if p.name.isdigit()) if root.is_dir() else []
 
 
+def _legacy_folder(models_dir: Path, name: str) -> Path | None:
+    """models/avocet-<name> when it is a plain published folder (from before versions), else None."""
+    folder = model_dir(models_dir, name)
+    return folder if not folder.is_symlink() and (folder / INFO_FILE).is_file() else None
+
+
+def list_versions(models_dir: Path, name: str) -> list[int]:
+    """The kept versions, oldest first ([1] for a legacy folder)."""
+    stored = _stored_versions(models_dir, name)
+    return stored or ([LEGACY_VERSION] if _legacy_folder(models_dir, name) else [])
+
+
 def current_version(models_dir: Path, name: str) -> int | None:
-    """The version models/avocet-<name> points at; None when the model is not published."""
-    link = Path(models_dir) / f"{MODEL_PREFIX}{check_name(name)}"
+    """The version models/avocet-<name> serves (1 for a legacy folder); None when the model is not published."""
+    if _legacy_folder(models_dir, name):
+        return LEGACY_VERSION
     try:
-        target = os.readlink(link)
+        target = os.readlink(model_dir(models_dir, name))
     except (FileNotFoundError, OSError):
         return None
     last = Path(target).name
     return int(last) if last.isdigit() else None
 
 
-def published_names(models_dir: Path) -> list[str]:
+def version_folder(models_dir: Path, name: str, version: int) -> Path:
+    """Where a version's files are read from: its folder under .versions/, or the legacy folder for its version 1."""
+    legacy = _legacy_folder(models_dir, name)
+    return legacy if legacy and version == LEGACY_VERSION else version_dir(models_dir, name, version)
+
+
+def published_names(models_dir: Path | str) -> list[str]:
+    """The one definition of a published model: models/avocet-<name>, a link to its current version or a legacy
+    plain folder, holding a training_info.json. Sorted by name; none when models_dir is missing."""
     root = Path(models_dir)
-    links = root.glob(f"{MODEL_PREFIX}*") if root.is_dir() else []
-    return sorted(p.name.removeprefix(MODEL_PREFIX) for p in links if p.is_symlink())
+    if not root.is_dir():
+        return []
+    names = (p.name.removeprefix(MODEL_PREFIX) for p in root.glob(f"{MODEL_PREFIX}*"))
+    return sorted(n for n in names if re.fullmatch(NAME_PATTERN, n) and current_version(root, n) is not None
+                  and (model_dir(root, n) / INFO_FILE).is_file())  # fmt: skip
+
+
+def model_folders(models_dir: Path | str) -> list[Path]:
+    """The published models' folders (models/avocet-<name>), by name."""
+    return [model_dir(Path(models_dir), name) for name in published_names(models_dir)]
 
 
 @contextmanager
@@ -96,7 +135,7 @@ def publish_version(staged: Path, models_dir: Path, name: str, keep: int, make_c
         _adopt_legacy_folder(models_dir, name)
         root = versions_root(models_dir, name)
         replaced = current_version(models_dir, name) is not None
-        version = max(list_versions(models_dir, name), default=0) + 1
+        version = max(_stored_versions(models_dir, name), default=0) + 1
         while True:
             try:
                 os.rename(staged, root / str(version))
@@ -118,6 +157,7 @@ def switch_to(models_dir: Path, name: str, version: int) -> None:
 
 
 def _switch(models_dir: Path, name: str, version: int) -> None:
+    _adopt_legacy_folder(models_dir, name)
     if not version_dir(models_dir, name, version).is_dir():
         raise VersionError(f"model {name!r} has no version {version}: versions are {list_versions(models_dir, name)}")
     link = Path(models_dir) / f"{MODEL_PREFIX}{name}"
@@ -137,7 +177,7 @@ def prune(models_dir: Path, name: str, keep: int) -> list[int]:
 
 def _prune(models_dir: Path, name: str, keep: int) -> list[int]:
     current = current_version(models_dir, name)
-    old = [v for v in list_versions(models_dir, name)[: -max(1, keep)] if v != current]
+    old = [v for v in _stored_versions(models_dir, name)[: -max(1, keep)] if v != current]
     for version in old:
         shutil.rmtree(version_dir(models_dir, name, version), ignore_errors=True)
     return old
@@ -146,7 +186,8 @@ def _prune(models_dir: Path, name: str, keep: int) -> list[int]:
 def delete_version(models_dir: Path, name: str, version: int) -> None:
     with switch_lock(models_dir, name):
         if version == current_version(models_dir, name):
-            raise VersionError(f"version {version} of {name!r} is the current one: roll back to another version first")
+            raise CurrentVersionError(f"version {version} of {name!r} is the current one: roll back to another "
+                                      "version first, or delete the whole model")
         folder = version_dir(models_dir, name, version)
         if not folder.is_dir():
             raise VersionError(f"model {name!r} has no version {version}")
@@ -161,7 +202,7 @@ def delete_model(models_dir: Path, name: str) -> None:
             link.unlink()
         elif link.is_dir():
             shutil.rmtree(link)
-        for version in list_versions(models_dir, name):  # the lock file stays: a waiting switch holds it open
+        for version in _stored_versions(models_dir, name):  # the lock file stays: a waiting switch holds it open
             shutil.rmtree(version_dir(models_dir, name, version), ignore_errors=True)
 
 
@@ -173,9 +214,10 @@ def adopt_legacy_folder(models_dir: Path, name: str) -> None:
 
 
 def _adopt_legacy_folder(models_dir: Path, name: str) -> None:
-    link = Path(models_dir) / f"{MODEL_PREFIX}{check_name(name)}"
+    link = model_dir(models_dir, name)
     if link.is_dir() and not link.is_symlink():
         root = versions_root(models_dir, name)
-        first = max(list_versions(models_dir, name), default=0) + 1
+        root.mkdir(parents=True, exist_ok=True)
+        first = max(_stored_versions(models_dir, name), default=0) + 1
         os.rename(link, root / str(first))
         _switch(models_dir, name, first)

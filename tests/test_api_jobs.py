@@ -2,8 +2,10 @@
 
 import json
 import time
+from datetime import datetime, timedelta
 
 from shared import events, jobs, keys
+from shared.progress import ProgressTracker
 from shared.redis_ops import run_sync
 
 
@@ -173,9 +175,11 @@ def test_running_job_has_an_estimated_finish(make_client, redis_client):
     job_id = client.post("/api/finetune/jobs", json={"epochs": 1}).json()["id"]
     assert client.get(f"/api/jobs/{job_id}").json()["estimated_finish"] is None
     run_sync(redis_client, jobs.claim(job_id, "w1"))
-    run_sync(redis_client, jobs.set_progress(job_id, {"step": 5, "total": 10}))
+    started = datetime.fromisoformat(client.get(f"/api/jobs/{job_id}").json()["started_at"])
+    snapshot = ProgressTracker(started).update("progress", {"step": 5, "total": 10}, started + timedelta(seconds=10))
+    run_sync(redis_client, jobs.set_progress(job_id, snapshot))  # what the worker records with each step
     job = client.get(f"/api/jobs/{job_id}").json()
-    assert job["estimated_finish"] is not None and job["estimated_finish"] >= job["started_at"][:19]
+    assert job["estimated_finish"] == (started + timedelta(seconds=20)).isoformat(timespec="seconds")
 
 
 def test_cancel_while_the_model_is_being_published_is_refused_truthfully(make_client, redis_client):

@@ -17,7 +17,7 @@ from api import sse
 from shared import events, jobs, keys
 from shared.events import _PUBLISH_LUA
 from shared.redis_ops import run_sync, script
-from shared.redis_server import free_port
+from devtools.redis_server import free_port
 from worker.queue.job_runner import run_job
 
 FAKE_CLI = str(Path(__file__).with_name("fake_cli.py"))

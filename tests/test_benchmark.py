@@ -55,7 +55,7 @@ def _lines(capsys) -> list[dict]:
 
 
 def test_discovery_finds_both_model_folders(models_dir):
-    from shared.model_store import model_folders as find_finetuned
+    from shared.model_versions import model_folders as find_finetuned
 
     assert [p.name for p in find_finetuned(models_dir)] == FINETUNED
 

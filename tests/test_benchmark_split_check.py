@@ -3,7 +3,7 @@
 import json
 
 from shared.data import file_sha256
-from shared.model_store import model_folders as find_finetuned
+from shared.model_versions import model_folders as find_finetuned
 from worker.benchmark.split_check import SplitFacts, describe_source, split_mismatch
 
 LABELS = ["a", "b", "c"]

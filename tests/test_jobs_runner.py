@@ -12,7 +12,7 @@ from service_helpers import wait_until
 from shared import events, jobs
 from shared.redis_ops import run_sync
 from worker.queue.child_process import run_child
-from worker.queue.job_runner import run_job
+from worker.queue.job_runner import record_sent_job, run_job
 
 FAKE_CLI = str(Path(__file__).with_name("fake_cli.py"))
 
@@ -68,8 +68,10 @@ def test_run_job_streams_events_and_succeeds(redis_client):
     assert log[-1]["data"]["state"] == "succeeded" and log[-1]["data"]["val_macro_f1"] == 0.5
     job = run_sync(redis_client, jobs.get_job("j"))
     assert job["state"] == "succeeded" and job["result"]["name"] == "fake" and job["source"] == "api"
+    finish = job["progress"].pop("estimated_finish")  # the server's one estimate: done at the last step
     assert job["progress"] == {"epoch": 1.0, "step": 3, "total": 3, "loss": pytest.approx(1 / 3), "f1": 0.5,
                                "accuracy": 0.6}  # fmt: skip
+    assert finish == next(e for e in log if e["type"] == "eval")["data"]["estimated_finish"]
 
 
 @pytest.mark.parametrize(
@@ -81,6 +83,8 @@ def test_run_job_streams_events_and_succeeds(redis_client):
     ],
 )
 def test_bad_kwargs_fail_the_job_with_an_error_event(redis_client, kwargs, expected):
+    record_sent_job(redis_client, "bad", "finetune", kwargs, "celery")  # refused at publish time
+    assert run_sync(redis_client, jobs.get_job("bad"))["state"] == "failed"
     state = run_job(redis_client, "bad", "finetune", kwargs, worker="w1",
                     command_for=fake()).state  # fmt: skip
     assert state == "failed"
@@ -92,6 +96,7 @@ def test_bad_kwargs_fail_the_job_with_an_error_event(redis_client, kwargs, expec
 
 
 def test_cli_error_line_becomes_the_terminal_event(redis_client):
+    record_sent_job(redis_client, "e", "finetune", {"model": "minilm"}, "celery")
     state = run_job(redis_client, "e", "finetune", {"model": "minilm"}, worker="w1",
                     command_for=fake("--error", "the data file has no rows")).state  # fmt: skip
     assert state == "failed"
@@ -101,6 +106,7 @@ def test_cli_error_line_becomes_the_terminal_event(redis_client):
 
 
 def test_crash_without_error_line_reports_exit_code_and_stderr(redis_client):
+    record_sent_job(redis_client, "x", "finetune", {"model": "minilm"}, "celery")
     run_job(redis_client, "x", "finetune", {"model": "minilm"}, worker="w1",
             command_for=fake("--exit", "1"))  # fmt: skip
     job = run_sync(redis_client, jobs.get_job("x"))

@@ -142,15 +142,41 @@ def test_shutdown_flags_only_that_workers_jobs(redis_client):
 
 
 def test_publish_hook_records_celery_call_jobs(redis_client, monkeypatch):
+    """The worker side's one place that creates records: valid kwargs are queued with their hyperparameters
+    resolved; bad ones are recorded and failed at once (bad_input), before any worker takes them."""
     from worker.queue import signals as hooks
 
     monkeypatch.setattr(hooks, "_client", lambda: redis_client)
-    body = ((), {"model": "nope", "epochs": 50}, {})
-    hooks.record_published_job(sender=keys.TASK_FINETUNE, body=body, headers={"id": "cli-1"})
-    hooks.record_published_job(sender="some.other.task", body=body, headers={"id": "other-1"})
+    good, bad = ((), {"model": "minilm", "epochs": 2}, {}), ((), {"model": "nope", "epochs": 50}, {})
+    hooks.record_published_job(sender=keys.TASK_FINETUNE, body=good, headers={"id": "cli-1"})
+    hooks.record_published_job(sender=keys.TASK_FINETUNE, body=bad, headers={"id": "cli-2"})
+    hooks.record_published_job(sender=keys.TASK_BENCHMARK, body=((), {}, {}),
+                               headers={"id": "follow-1", keys.SOURCE_HEADER: "worker"})  # fmt: skip
+    hooks.record_published_job(sender="some.other.task", body=good, headers={"id": "other-1"})
     job = run_sync(redis_client, jobs.get_job("cli-1"))
-    assert job["source"] == "celery" and job["state"] == "queued" and job["model"] == "nope" and job["epochs"] == 50
+    assert job["source"] == "celery" and job["state"] == "queued" and job["epochs"] == 2
+    assert job["hyperparameters"]["learning_rate"] == 1e-4  # the registry default, resolved once
+    job = run_sync(redis_client, jobs.get_job("cli-2"))
+    assert job["state"] == "failed" and job["error"]["code"] == "bad_input" and job["model"] == "nope"
+    assert "epochs" in job["error"]["message"] and job["epochs"] == 50
+    assert run_sync(redis_client, jobs.get_job("follow-1"))["source"] == "worker"
     assert run_sync(redis_client, jobs.get_job("other-1")) is None
+
+
+def test_record_creation_validates_nothing_again(redis_client, monkeypatch):
+    """A job's parameters are validated where they enter (the API, the publish hook, the worker's own check), never
+    again when its record is written."""
+    from pydantic import BaseModel
+
+    from shared.job_schema import FinetuneParams
+
+    params = FinetuneParams.model_validate({"model": "minilm", "epochs": 1})
+    calls = []
+    real = BaseModel.model_validate.__func__
+    monkeypatch.setattr(FinetuneParams, "model_validate", classmethod(lambda cls, *a, **k: calls.append(1)
+                                                                     or real(cls, *a, **k)))  # fmt: skip
+    assert run_sync(redis_client, jobs.create_job("once", "finetune", params, "api"))
+    assert calls == [] and run_sync(redis_client, jobs.get_job("once"))["hyperparameters"]["batch_size"] == 16
 
 
 def test_a_heartbeat_back_within_the_grace_keeps_the_job(redis_client, monkeypatch):

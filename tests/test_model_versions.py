@@ -26,7 +26,7 @@ def test_each_publish_is_a_new_version_and_the_path_follows_the_current(tmp_path
     assert model_versions.publish_version(_staged(tmp_path, "a"), tmp_path, "m", keep=3) == (1, False)
     assert model_versions.publish_version(_staged(tmp_path, "b"), tmp_path, "m", keep=3) == (2, True)
     assert _tag(tmp_path) == "b" and model_versions.current_version(tmp_path, "m") == 2
-    assert model_store.model_folders(tmp_path) == [tmp_path / "avocet-m"]  # one model, whatever its versions
+    assert model_versions.model_folders(tmp_path) == [tmp_path / "avocet-m"]  # one model, whatever its versions
     assert model_versions.published_names(tmp_path) == ["m"]
     assert not list((tmp_path / ".staging").iterdir())  # nothing left behind
 
@@ -64,6 +64,20 @@ def test_a_model_published_before_versions_becomes_version_1(tmp_path):
     assert model_versions.list_versions(tmp_path, "m") == [1, 2] and _tag(tmp_path) == "new"
     model_versions.switch_to(tmp_path, "m", 1)
     assert _tag(tmp_path) == "old"
+
+
+def test_a_legacy_folder_is_published_by_the_one_definition(tmp_path):
+    """models/avocet-<name> as a plain folder (before versions) is a published model everywhere, as version 1."""
+    legacy = tmp_path / "avocet-old"
+    legacy.mkdir()
+    model_store.write_training_info(legacy, {"name": "old", "model_key": "minilm", "val_macro_f1": 0.5})
+    (tmp_path / "avocet-nothing").mkdir()  # no training_info.json: not a published model
+    assert model_versions.published_names(tmp_path) == ["old"]
+    assert model_versions.model_folders(tmp_path) == [legacy]
+    assert model_versions.current_version(tmp_path, "old") == 1 and model_versions.list_versions(tmp_path, "old") == [1]
+    assert model_versions.version_folder(tmp_path, "old", 1) == legacy
+    with pytest.raises(model_versions.CurrentVersionError, match="current"):
+        model_versions.delete_version(tmp_path, "old", 1)
 
 
 def _publish_many(models_dir: str, tag: str, count: int) -> None:

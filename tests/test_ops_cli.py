@@ -14,7 +14,7 @@ from avocet_cli import follow as follow_module
 from avocet_cli.client import ApiClient, parse_sse
 from avocet_cli.format import Output
 from avocet_cli.main import main
-from shared.redis_server import free_port
+from devtools.redis_server import free_port
 
 JOB_ID = "7d7c3c4e-0000-4000-8000-000000000001"
 
@@ -36,7 +36,8 @@ def _sse(events, comment=True):
 
 
 RUN = [_event(1, "queued", "queued"), _event(2, "started", "started on worker w"),
-       _event(3, "progress", "step 1/2", epoch=0.5, step=1, total=2, loss=1.5),
+       _event(3, "progress", "step 1/2", epoch=0.5, step=1, total=2, loss=1.5,
+              estimated_finish="2026-01-01T10:01:33+00:00"),
        _event(4, "eval", "epoch 1", epoch=1.0, step=2, total=2, f1=0.75, accuracy=0.8)]  # fmt: skip
 
 
@@ -90,6 +91,7 @@ def test_submit_follow_succeeded_exits_0_and_sends_flags_as_the_contract_names_t
     out = capsys.readouterr().out
     assert f"job {JOB_ID} queued (position 1)" in out and "[started] started on worker w" in out
     assert "[progress] [" in out and "step 1/2" in out and "loss 1.5000" in out  # one line per update, no \r
+    assert "eta 1m30s" in out  # the server's estimated_finish, 90 s after the event that carried it
     assert "[eval] epoch 1" in out and "\r" not in out
     assert len(out.splitlines()) == 6  # the job, one line per event, the outcome
     assert out.splitlines()[-1] == f"job {JOB_ID} succeeded: published avocet-x"

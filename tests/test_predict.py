@@ -196,7 +196,7 @@ def test_unknown_model_or_version_is_404_saying_how_to_list(fake_client, tmp_pat
     assert "GET /api/models" in nobody.json()["detail"]
     version = post(client, "m", EMAILS[:1], version=7)
     assert version.status_code == 404 and "no version 7" in version.json()["detail"]
-    assert "[1]" in version.json()["detail"]
+    assert "only version 1" in version.json()["detail"]
 
 
 ONE = {"subject": "s", "body": "b"}

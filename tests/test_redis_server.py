@@ -1,4 +1,4 @@
-"""shared/redis_server.py: an adopted Redis that keeps nothing on disk is reported loudly, with the fix."""
+"""devtools/redis_server.py: an adopted Redis that keeps nothing on disk is reported loudly, with the fix."""
 
 import logging
 import os
@@ -6,7 +6,7 @@ import subprocess
 
 import redis
 
-from shared.redis_server import ensure_redis, persistence_problem, start_redis
+from devtools.redis_server import ensure_redis, persistence_problem, start_redis
 
 
 def test_a_redis_without_persistence_is_reported_with_the_fix(tmp_path, caplog):
@@ -15,7 +15,7 @@ def test_a_redis_without_persistence_is_reported_with_the_fix(tmp_path, caplog):
         problem = persistence_problem(server.url)
         assert "keeps NOTHING on disk" in problem and "CONFIG SET appendonly yes" in problem
         assert f"-p {server.port}" in problem and "AVOCET_REDIS_URL" in problem
-        with caplog.at_level(logging.WARNING, "shared.redis_server"):
+        with caplog.at_level(logging.WARNING, "devtools.redis_server"):
             assert ensure_redis(server.url, tmp_path / "unused") == (server.url, None)  # adopted, not replaced
         assert "WARNING: the Redis at" in caplog.text
     finally:

@@ -38,3 +38,12 @@ def test_packaged_minilm_resolves_to_a_local_hf_folder():
 def test_a_local_folder_is_accepted_as_a_model(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     assert get_spec(str(tmp_path)).base_model == str(tmp_path.resolve())
+
+
+def test_comma_lists_are_split_in_one_place():
+    from shared.labels import parse_labels, split_list
+
+    assert split_list(" a, b,,c ,") == ["a", "b", "c"] and split_list(["x ", " "]) == ["x"]
+    assert parse_labels("a, b, a") == ["a", "b"]
+    with pytest.raises(ValueError, match="empty"):
+        parse_labels(" , ")

@@ -15,7 +15,7 @@ from service_helpers import wait_until
 
 from shared import events, job_reaper, jobs, keys
 from shared.redis_ops import run_sync
-from shared.redis_server import start_redis
+from devtools.redis_server import start_redis
 from worker.queue import job_link
 from worker.queue.job_runner import Limits, Outcome, run_job
 

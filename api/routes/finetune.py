@@ -20,6 +20,7 @@ from api.submission import submit_job
 from shared import model_store, model_versions
 from shared.label_rules import LabelBoundError, check_job_labels
 from shared.job_schema import MAX_EPOCHS, MAX_LABELS, FinetuneParams, Job
+from shared.labels import split_list
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class ModelStatus(BaseModel):
 def read_model_statuses(models_dir: Path) -> list[ModelStatus]:
     """One entry per published model, newest first; unreadable ones are skipped with a log line."""
     found = []
-    for folder in model_store.model_folders(models_dir):
+    for folder in model_versions.model_folders(models_dir):
         try:
             info = model_store.read_training_info(folder)
             found.append(ModelStatus(
@@ -93,7 +94,7 @@ async def run_finetune(
     GET that starts work, so refused from another site's page). The parameters are FinetuneParams', checked by the
     same model as the POST body; the bounds here only stop oversized strings early."""
     values = {"model": model, "epochs": epochs, "data": data, "name": name,
-              "labels": None if labels is None else [part.strip() for part in labels.split(",") if part.strip()]}
+              "labels": None if labels is None else split_list(labels)}
     try:
         params = FinetuneParams.model_validate({k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:

@@ -15,7 +15,7 @@ import anyio
 from fastapi import APIRouter, HTTPException, Path as PathParam, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import SettingsDep, TokenDep
+from api.deps import SettingsDep
 from shared.settings import Settings
 from shared import model_store, model_versions
 from shared.public_paths import scrub, server_roots
@@ -74,7 +74,7 @@ def _info(folder: Path) -> dict[str, Any]:
 
 
 def _version_info(models_dir: Path, name: str, version: int, current: int | None) -> VersionInfo:
-    info = _info(model_versions.version_dir(models_dir, name, version))
+    info = _info(model_versions.version_folder(models_dir, name, version))
     return VersionInfo(version=version, current=version == current, timestamp=info.get("timestamp"),
                        base_model=info.get("model_key"), val_macro_f1=info.get("val_macro_f1"),
                        val_macro_f1_interval=info.get("val_macro_f1_interval"), val_accuracy=info.get("val_accuracy"),
@@ -125,7 +125,7 @@ def read_model(name: ModelName, settings: SettingsDep) -> ModelDetail:
     return _detail_or_404(settings, name)
 
 
-@router.post("/{name}/rollback", response_model=ModelDetail, dependencies=[TokenDep], responses=NOT_FOUND)
+@router.post("/{name}/rollback", response_model=ModelDetail, responses=NOT_FOUND)
 async def rollback_model(name: ModelName, body: Rollback, settings: SettingsDep) -> ModelDetail:
     """Make an earlier (kept) version the current one: one atomic switch, nothing deleted."""
     _detail_or_404(settings, name)
@@ -136,20 +136,19 @@ async def rollback_model(name: ModelName, body: Rollback, settings: SettingsDep)
     return _detail_or_404(settings, name)
 
 
-@router.delete("/{name}/versions/{version}", status_code=204, dependencies=[TokenDep],
+@router.delete("/{name}/versions/{version}", status_code=204,
                responses={**NOT_FOUND, 409: {"description": "The current version: roll back first"}})  # fmt: skip
 async def delete_version(name: ModelName, version: Version, settings: SettingsDep) -> Response:
-    current = model_versions.current_version(settings.models_dir, name)
-    if version == current:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"version {version} of {name!r} is current: roll back first")
     try:
         await anyio.to_thread.run_sync(model_versions.delete_version, settings.models_dir, name, version)
+    except model_versions.CurrentVersionError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     except model_versions.VersionError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
     return Response(status_code=204)
 
 
-@router.delete("/{name}", status_code=204, dependencies=[TokenDep], responses=NOT_FOUND)
+@router.delete("/{name}", status_code=204, responses=NOT_FOUND)
 async def delete_model(name: ModelName, settings: SettingsDep) -> Response:
     """The model and all its versions."""
     _detail_or_404(settings, name)

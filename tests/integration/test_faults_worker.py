@@ -21,7 +21,7 @@ from service_helpers import REPO, VENV_BIN, wait_until
 
 from shared import events, job_reaper, jobs, keys
 from shared.redis_ops import run_sync
-from shared.redis_server import start_redis
+from devtools.redis_server import start_redis
 
 pytestmark = pytest.mark.integration
 

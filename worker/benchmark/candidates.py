@@ -12,7 +12,8 @@ from pathlib import Path
 
 from shared.data import Example
 from classifiers.base import Classifier
-from shared.model_store import model_folders, read_training_info
+from shared.model_store import read_training_info
+from shared.model_versions import model_folders
 from worker.benchmark.split_check import SplitFacts, describe_source, split_mismatch
 from shared.registry import ZERO_SHOT_CLASSIFIERS
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from shared import datasets
 from shared.data import SPLIT_SEED, DataError, load_examples, rows_digest, split_examples
 from shared.job_schema import BenchmarkParams, explain
-from shared.labels import parse_labels
+from shared.labels import parse_labels, split_list
 from shared.settings import get_settings
 from worker.cli_io import run_cli
 
@@ -40,7 +40,7 @@ def params_from(args: argparse.Namespace) -> BenchmarkParams:
     try:
         if args.params_json is not None:
             return BenchmarkParams.model_validate_json(args.params_json)
-        models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+        models = split_list(args.models or "") or None
         return BenchmarkParams(data=args.data, models=models)
     except ValidationError as exc:
         raise ValueError(f"bad parameters ({explain(exc)})") from None

@@ -10,22 +10,19 @@ instead of leaving an orphan on the GPU. The callback may answer a line: its ret
 """
 
 import collections
-import ctypes
 import logging
 import os
 import selectors
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from shared.parent_death import die_with_parent
+
 log = logging.getLogger(__name__)
-
-_PR_SET_PDEATHSIG = 1
-
 
 @dataclass
 class ChildResult:
@@ -37,11 +34,7 @@ class ChildResult:
 def _become_group_leader() -> None:
     """Runs in the child between fork and exec: own process group, and die with the parent."""
     os.setpgid(0, 0)
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        except OSError:
-            pass
+    die_with_parent(signal.SIGKILL)
 
 
 def kill_group(process: subprocess.Popen, grace: float) -> None:

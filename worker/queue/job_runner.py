@@ -1,6 +1,7 @@
 """Run one job end to end on the worker: validate the task's kwargs, claim the job (queued -> running, under a fresh
-lease), run its CLI as a child process, turn each line into an event, and finish the job with exactly one terminal
-event; returns the Outcome that the Celery task mirrors.
+lease; the record was made by whoever sent the task: the API, or `record_sent_job` at publish time), run its CLI as
+a child process, turn each line into an event (progress with the one time estimate, shared/progress.py), and finish
+the job with exactly one terminal event; returns the Outcome that the Celery task mirrors.
 
 The run is stopped (its process group killed) when someone asks (cancel, worker shutdown), when the job is no
 longer this worker's (reaped, or Redis lost its record: fencing, worker/queue/job_link.py), when the child prints
@@ -18,14 +19,17 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
 from shared import events, job_lease, jobs, model_versions
 from shared.data_files import SourceError, Sources, to_paths, untrusted_context
-from shared.job_schema import PARAMS, child_args, explain
+from shared.event_types import ABORT, PROGRESS_FIELDS, PUBLISH, PUBLISH_REQUEST, TERMINAL_TYPES
+from shared.job_schema import PARAMS, child_args, explain, record_fields
 from shared.label_rules import LabelBoundError, check_job_labels
+from shared.progress import ProgressTracker
 from shared.redis_ops import run_sync
 from shared.settings import get_settings
 from worker.queue.child_process import ChildResult, run_child
@@ -34,13 +38,8 @@ from worker.queue.job_link import REDIS_UNAVAILABLE, JobLink
 log = logging.getLogger(__name__)
 
 CLI_MODULES = {"finetune": "worker.training", "benchmark": "worker.benchmark"}
-PUBLISH_REQUEST = "publish_request"  # the training child's question (worker/training/pipeline.py ask_to_publish)
 STALLED, TIME_LIMIT = "stalled", "time_limit"
 DISK_FULL = "No space left on device"  # ENOSPC as a Python traceback prints it: the run failed on a full disk
-_PROGRESS_FIELDS = {
-    "progress": ("epoch", "step", "total", "loss"),
-    "eval": ("epoch", "step", "total", "f1", "accuracy"),
-}
 
 CommandFor = Callable[[str, BaseModel], list[str]]
 
@@ -67,15 +66,37 @@ def build_command(kind: str, params: BaseModel) -> list[str]:
     return [sys.executable, "-m", CLI_MODULES[kind], *child_args(params), "--json", *extra]
 
 
-def task_params(kind: str, kwargs: dict[str, Any]) -> BaseModel:
-    """Task kwargs come from the queue, so they get the API's rule (names, never server paths), then the names
-    become the paths the CLI child opens (dataset ids and registry keys stay as they are)."""
+BAD_TASK = (ValidationError, SourceError, LabelBoundError, model_versions.ModelQuotaError)
+
+
+def validate_task(kind: str, kwargs: dict[str, Any]) -> BaseModel:
+    """Task kwargs come from the queue, so they get the API's rules (names, never server paths; its label and model
+    limits, for `celery call` too)."""
     settings = get_settings()
     params = PARAMS[kind].model_validate(kwargs, context=untrusted_context(settings))
-    if kind == "finetune":  # the API's limits, for `celery call` too
+    if kind == "finetune":
         check_job_labels(params.data, params.labels, settings)  # a dataset's own labels are bounded too
         model_versions.check_room(settings.models_dir, params.name or params.model, settings.max_models)
-    return to_paths(params, Sources.of(settings))
+    return params
+
+
+def bad_arguments(exc: Exception) -> str:
+    return f"bad task arguments ({explain(exc) if isinstance(exc, ValidationError) else exc})"
+
+
+def record_sent_job(redis: Any, job_id: str, kind: str, kwargs: dict[str, Any], source: str) -> None:
+    """The worker side's one place that creates a job record: for a task sent without the API (`celery call`, the
+    worker's own follow-up benchmark), at publish time (worker/queue/signals.py), so it lists and streams while it
+    waits. Its kwargs are validated here; bad ones end the job `failed` (bad_input) at once, saying what to fix."""
+    try:
+        params: BaseModel | dict[str, Any] = validate_task(kind, kwargs)
+    except BAD_TASK as exc:
+        params, problem = kwargs, bad_arguments(exc)
+    else:
+        problem = None
+    if run_sync(redis, jobs.create_job(job_id, kind, params, source)) and problem:
+        log.warning("job %s rejected: %s", job_id, problem)
+        run_sync(redis, jobs.reject(job_id, problem, "bad_input"))
 
 
 def run_job(
@@ -83,21 +104,26 @@ def run_job(
     limits: Limits | None = None,
 ) -> Outcome:  # fmt: skip
     """Run the job if it is still queued."""
-    run_sync(redis, jobs.create_job(job_id, kind, kwargs, "celery"))  # no-op when the API or publish hook made it
     try:
-        params = task_params(kind, kwargs)
-    except (ValidationError, SourceError, LabelBoundError, model_versions.ModelQuotaError) as exc:
-        message = f"bad task arguments ({explain(exc) if isinstance(exc, ValidationError) else exc})"
+        checked = validate_task(kind, kwargs)
+        params = to_paths(checked, Sources.of(get_settings()))  # the names become the paths the CLI child opens
+    except BAD_TASK as exc:  # rejected at publish time already, or a dataset gone since
+        message = bad_arguments(exc)
         log.warning("job %s rejected: %s", job_id, message)
         run_sync(redis, jobs.reject(job_id, message, "bad_input"))
         return Outcome("failed", message)
     lease = uuid.uuid4().hex
     if not run_sync(redis, jobs.claim(job_id, worker, lease)):
-        job = run_sync(redis, jobs.get_job(job_id)) or {}
+        job = run_sync(redis, jobs.get_job(job_id))
+        if job is None:
+            message = ("the job has no record in the job store: send it through the API or `celery -A "
+                       "worker.queue.app call`, whose publish hook records it")  # fmt: skip
+            log.warning("job %s: not starting it: %s", job_id, message)
+            return Outcome("failed", message)
         log.warning("job %s is %s, not queued: not starting it (cancelled, or delivered twice)", job_id,
                     job.get("state"))  # fmt: skip
         return Outcome(str(job.get("state")), jobs.error_message(job))
-    record = _record_as_claimed(redis, job_id, kind, kwargs, worker)
+    record = _record_as_claimed(redis, job_id, kind, checked, worker)
     run = _JobRun(JobLink(redis, job_id, lease, record), limits or Limits.from_settings())
     try:
         result = run_child(command_for(kind, params), run.on_line, run.should_stop, env=_child_env())
@@ -107,7 +133,7 @@ def run_job(
     return run.finish(result)
 
 
-def _record_as_claimed(redis: Any, job_id: str, kind: str, kwargs: dict[str, Any], worker: str) -> dict[str, Any]:
+def _record_as_claimed(redis: Any, job_id: str, kind: str, params: BaseModel, worker: str) -> dict[str, Any]:
     """The record as claimed (kept to write it back if Redis loses it); a sketch of it if Redis does not answer."""
     try:
         record = run_sync(redis, jobs.get_job(job_id))
@@ -115,12 +141,17 @@ def _record_as_claimed(redis: Any, job_id: str, kind: str, kwargs: dict[str, Any
         log.warning("job %s: could not read the record just claimed", job_id, exc_info=True)
         record = None
     if record is None:
-        from shared.job_schema import describe_params
-
-        record = {"id": job_id, "kind": kind, **describe_params(kind, kwargs), "submitted_at": events.now_iso(),
+        record = {"id": job_id, "kind": kind, **record_fields(kind, params), "submitted_at": events.now_iso(),
                   "started_at": events.now_iso(), "source": "celery", "worker": worker, "last_event_id": 2}  # fmt: skip
     record.pop("queue_position", None)
     return record
+
+
+def _started_at(record: dict[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(record["started_at"])
+    except (KeyError, TypeError, ValueError):
+        return datetime.now(UTC)
 
 
 def _child_env() -> dict[str, str]:
@@ -132,7 +163,7 @@ class _JobRun:
 
     def __init__(self, link: JobLink, limits: Limits) -> None:
         self.link, self.limits = link, limits
-        self.progress: dict[str, Any] = {}
+        self.progress = ProgressTracker(_started_at(link.record))
         self.final: tuple[str, str, dict[str, Any]] | None = None  # the CLI's complete/error line, held back
         self.stop: str | None = None  # why the run is being stopped
         self.publishing = False  # the child was allowed to publish: too late to cancel
@@ -147,13 +178,14 @@ class _JobRun:
         self.armed, self.saw_start = self.armed or self.saw_start, self.saw_start or type_ == "start"
         if type_ == PUBLISH_REQUEST:
             return self._answer_publish()
-        if type_ in events.TERMINAL_TYPES:
+        if type_ in TERMINAL_TYPES:
             self.final = (type_, message, data)  # published once the exit code confirms it
             return None
         snapshot = None
-        if type_ in _PROGRESS_FIELDS:
-            self.progress.update({k: data[k] for k in _PROGRESS_FIELDS[type_] if k in data})
-            snapshot = dict(self.progress)
+        if type_ in PROGRESS_FIELDS:
+            snapshot = self.progress.update(type_, data)
+            if "estimated_finish" in snapshot:  # the one estimate: clients show it, they compute none
+                data = {**data, "estimated_finish": snapshot["estimated_finish"]}
         self.link.emit(type_, message, data, snapshot)
         return None
 
@@ -162,10 +194,10 @@ class _JobRun:
         self.last_line = time.monotonic()  # waiting for Redis is not the child's silence
         if verdict == job_lease.PUBLISH:
             self.publishing = True
-            return "publish"
+            return PUBLISH
         log.warning("job %s: not letting the run publish (%s)", self.link.job_id, verdict)
         self.stop = verdict
-        return "abort"
+        return ABORT
 
     def should_stop(self) -> bool:
         if self.stop:

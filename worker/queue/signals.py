@@ -1,7 +1,8 @@
 """Celery signal handlers that keep the job store true to what the workers do.
 
-- before_task_publish (in whatever process sends the task, e.g. `celery -A worker.queue.app call`): record the job as queued,
-  source "celery", unless the API already did; so ops-submitted jobs list and stream like UI ones.
+- before_task_publish (in whatever process sends the task with this app: `celery -A worker.queue.app call`, or the
+  worker queueing its follow-up benchmark): record the job as queued (job_runner.record_sent_job, the worker side's one
+  place that creates records), so ops-submitted jobs list and stream like UI ones. The API records its own jobs.
 - celeryd_init: refuse to start under the name of a live worker (worker/queue/worker_name.py), and hold the name.
 - worker_ready: fail jobs this worker left "running" when it died (once their heartbeat is gone), reap any whose heartbeat expired, remove the
   staging folders of dead runs (any host's, when provably dead: shared/model_store.py), and start this worker's own
@@ -14,7 +15,6 @@
   worker stops the run instead of leaving it orphaned.
 """
 
-import ctypes
 import logging
 import signal
 import sys
@@ -25,10 +25,12 @@ from celery import signals
 
 from shared import job_reaper, jobs, keys
 from shared.model_store import clean_stale_staging
+from shared.parent_death import die_with_parent
 from shared.redis_ops import run_sync
 from shared.settings import get_settings
 from worker.queue import worker_name
 from worker.queue.connections import redis_client as _client
+from worker.queue.job_runner import record_sent_job
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +45,12 @@ def record_published_job(sender=None, body=None, headers=None, **_):
     if kind is None or not headers:
         return
     kwargs = body[1] if isinstance(body, (list, tuple)) and len(body) > 1 else (body or {}).get("kwargs", {})
+    source = "worker" if headers.get(keys.SOURCE_HEADER) == "worker" else "celery"  # Job.source admits only these
     try:
-        run_sync(_client(), jobs.create_job(headers["id"], kind, kwargs if isinstance(kwargs, dict) else {}, "celery"))
-    except Exception:  # publishing must not fail because of bookkeeping; the worker records the job anyway
-        log.exception("could not record job %s at publish time", headers.get("id"))
+        record_sent_job(_client(), headers["id"], kind, kwargs if isinstance(kwargs, dict) else {}, source)
+    except Exception:  # Celery logs and ignores a hook's error; without a record the worker will not run the job
+        log.exception("could not record job %s at publish time: it will not run; send it again once Redis answers",
+                      headers.get("id"))  # fmt: skip
 
 
 @signals.celeryd_init.connect
@@ -119,8 +123,5 @@ def cancel_revoked_job(sender=None, request=None, **_):
 
 @signals.worker_process_init.connect
 def die_with_main_process(**_):
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            log.warning("could not set PR_SET_PDEATHSIG; a killed worker may leave its run orphaned")
+    if not die_with_parent(signal.SIGKILL) and sys.platform.startswith("linux"):
+        log.warning("could not set PR_SET_PDEATHSIG; a killed worker may leave its run orphaned")

@@ -15,8 +15,7 @@ from typing import Any
 
 from celery.exceptions import Ignore
 
-from shared import jobs, keys
-from shared.redis_ops import run_sync
+from shared import keys
 from shared.settings import get_settings
 from worker.queue.app import app
 from worker.queue.connections import redis_client
@@ -54,9 +53,9 @@ def mirror(task: Any, outcome: Outcome) -> dict[str, str]:
 def _queue_benchmark(data: Any) -> None:
     """Score the new model beside the others: a benchmark job, queued by the worker (never by a browser tab)."""
     job_id, kwargs = str(uuid.uuid4()), ({"data": data} if isinstance(data, str) else {})
-    try:
-        run_sync(redis_client(), jobs.create_job(job_id, "benchmark", kwargs, "worker"))
-        app.send_task(keys.TASK_BENCHMARK, kwargs=kwargs, task_id=job_id, queue=keys.QUEUE)
+    try:  # recorded at publish time (worker/queue/signals.py), source "worker"
+        app.send_task(keys.TASK_BENCHMARK, kwargs=kwargs, task_id=job_id, queue=keys.QUEUE,
+                      headers={keys.SOURCE_HEADER: "worker"})
     except Exception:  # the fine-tune succeeded whatever happens here
         log.exception("could not queue the benchmark that follows a fine-tune")
 

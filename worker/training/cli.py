@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from shared import datasets
 from shared.data import DataError
+from shared.labels import split_list
 from shared.job_schema import DEFAULT_EPOCHS, FinetuneParams, explain
 from shared.param_flags import add_hyperparameter_flags, given_hyperparameters
 from shared.model_store import BadNameError
@@ -55,7 +56,7 @@ def params_from(args: argparse.Namespace) -> FinetuneParams:
     else:
         values = {key: getattr(args, key) for key in _TOP_LEVEL if getattr(args, key) is not None}
         if args.labels is not None:
-            values["labels"] = [label.strip() for label in args.labels.split(",") if label.strip()]
+            values["labels"] = split_list(args.labels)
         hyper = given_hyperparameters(args)
         if hyper:
             values["hyperparameters"] = hyper

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.event_types import PUBLISH, PUBLISH_REQUEST
 from shared.data import SPLIT_SEED, file_sha256, load_examples, row_key, split_examples
 from shared.job_schema import FinetuneParams, Hyperparameters, resolve_hyperparameters
 from shared.model_store import (
@@ -218,7 +219,7 @@ def ask_to_publish(emit: Emit, target: Path) -> None:
 
     if not get_settings().publish_gate:
         return
-    emit("publish_request", f"ready to publish {target}; waiting for the worker's go-ahead")
+    emit(PUBLISH_REQUEST, f"ready to publish {target.name}; waiting for the worker's go-ahead")
     answer = sys.stdin.readline().strip()
-    if answer != "publish":
-        raise PublishRefused(f"the worker did not allow publishing ({answer or 'no answer'}); {target} is unchanged")
+    if answer != PUBLISH:
+        raise PublishRefused(f"the worker did not allow publishing ({answer or 'no answer'}); {target.name} is unchanged")

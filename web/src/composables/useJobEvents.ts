@@ -1,10 +1,11 @@
 /** Follows one job's SSE event stream: replays its history, then live; resumes after the last event id on a break. */
 import { ref, shallowRef, toValue, watch, onScopeDispose, type MaybeRefOrGetter } from 'vue'
 import { api } from '@/api'
+import { TERMINAL_EVENT_TYPES } from '@/generated/rules'
 import type { JobEvent } from '@/types'
 
 export type StreamStatus = 'CONNECTING' | 'OPEN' | 'CLOSED'
-export const TERMINAL = new Set(['complete', 'error'])
+export const TERMINAL = new Set<string>(TERMINAL_EVENT_TYPES) // the server's (src/generated/rules.ts)
 
 export function useJobEvents(jobId: MaybeRefOrGetter<string | null>, { retryMs = 1000, maxRetries = 8 } = {}) {
   const status = ref<StreamStatus>('CLOSED')

@@ -116,3 +116,6 @@ export const HYPERPARAMETER_RULES = {
     "description": "After choosing the epoch and weight on validation, train again on every row (about twice the training time)."
   }
 } as const
+
+/** components.schemas.EventPage x-terminal-types: a job's log ends with one event of these types. */
+export const TERMINAL_EVENT_TYPES = ["complete", "error"] as const

@@ -528,7 +528,8 @@ export interface components {
         };
         /**
          * EventPage
-         * @description GET /api/jobs/{id}/log: events as JSON (docs/contracts.md "Events"), for clients without SSE.
+         * @description GET /api/jobs/{id}/log: events as JSON (docs/contracts.md "Events"), for clients without SSE. Its schema names
+         *     the event types that end a job's log (`x-terminal-types`), which the web view takes as generated constants.
          */
         EventPage: {
             /** Events */

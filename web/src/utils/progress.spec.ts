@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describeFailure, estimateEta, summarize } from './progress'
+import { describeFailure, secondsLeft, summarize } from './progress'
 import type { JobEvent } from '@/types'
 
 let n = 0
@@ -12,15 +12,16 @@ describe('summarize', () => {
     expect(summarize([ev('queued', 0)]).phase).toBe('waiting')
   })
 
-  it('tracks step, epoch, loss, F1 and an ETA from the step rate', () => {
+  it("tracks step, epoch, loss, F1 and shows the server's estimated finish", () => {
+    const finish = (secs: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, secs)).toISOString()
     const s = summarize([
       ev('queued', 0), ev('started', 1), ev('start', 5),
-      ev('progress', 15, { epoch: 0.1, step: 10, total: 100, loss: 2 }),
-      ev('progress', 25, { epoch: 0.2, step: 20, total: 100, loss: 1.5 }),
+      ev('progress', 15, { epoch: 0.1, step: 10, total: 100, loss: 2, estimated_finish: finish(200) }),
+      ev('progress', 25, { epoch: 0.2, step: 20, total: 100, loss: 1.5, estimated_finish: finish(105) }),
       ev('eval', 26, { epoch: 0.2, step: 20, total: 100, f1: 0.4, accuracy: 0.5 }),
     ])
     expect(s).toMatchObject({ phase: 'running', step: 20, total: 100, epoch: 0.2, loss: 1.5, f1: 0.4, accuracy: 0.5 })
-    expect(s.etaSeconds).toBeCloseTo(80 * 1.1, 5) // from the first measured step: 10 steps in 11 s incl. eval
+    expect(s.etaSeconds).toBe(80) // as of the event that carried it; nothing computed here
   })
 
   it('ends complete with the final macro-F1', () => {
@@ -40,9 +41,9 @@ describe('summarize', () => {
   })
 })
 
-describe('estimateEta', () => {
-  it('needs progress to estimate', () => {
-    expect(estimateEta({ ts: 0, step: 5 }, { ts: 1000, step: 5 }, 10)).toBeNull()
-    expect(estimateEta({ ts: 0, step: 0 }, { ts: 2000, step: 5 }, 10)).toBe(2)
+describe('secondsLeft', () => {
+  it('is null without an estimate and never negative', () => {
+    expect(secondsLeft(ev('progress', 10, { step: 1, total: 10 }))).toBeNull()
+    expect(secondsLeft(ev('progress', 10, { estimated_finish: '2025-01-01T00:00:05Z' }))).toBe(0)
   })
 })

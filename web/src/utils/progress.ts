@@ -1,4 +1,7 @@
-/** Derives a run's progress, metrics, ETA and failure text from its events, so a replayed log gives the same view. */
+/**
+ * Derives a run's progress, metrics and failure text from its events, so a replayed log gives the same view. The ETA
+ * is the server's: each progress event carries the worker's `estimated_finish` (shared/progress.py), shown as is.
+ */
 import type { JobEvent } from '@/types'
 
 export type RunPhase = 'idle' | 'waiting' | 'running' | 'complete' | 'failed' | 'cancelled'
@@ -18,12 +21,11 @@ export interface RunSummary {
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
 const time = (ev: JobEvent) => Date.parse(ev.ts)
 
-/** Seconds left, from the step rate between a baseline event and the latest one. */
-export function estimateEta(base: { ts: number; step: number }, last: { ts: number; step: number }, total: number) {
-  const steps = last.step - base.step
-  const ms = last.ts - base.ts
-  if (steps <= 0 || ms <= 0 || !Number.isFinite(ms)) return null
-  return Math.max(0, ((total - last.step) * ms) / steps / 1000)
+/** Seconds from an event to the server's `estimated_finish` it carries; null when it carries none. */
+export function secondsLeft(ev: JobEvent): number | null {
+  const finish = ev.data?.estimated_finish
+  const ms = typeof finish === 'string' ? Date.parse(finish) - time(ev) : NaN
+  return Number.isFinite(ms) ? Math.max(0, ms / 1000) : null
 }
 
 /** One readable sentence for a terminal `error` event. */
@@ -41,13 +43,10 @@ export function summarize(events: JobEvent[]): RunSummary {
     phase: events.length ? 'waiting' : 'idle', epoch: null, step: null, total: null,
     loss: null, f1: null, accuracy: null, etaSeconds: null, failure: null,
   }
-  let start: { ts: number; step: number } | null = null
-  let first: { ts: number; step: number } | null = null
   for (const ev of events) {
     const d = ev.data ?? {}
     if (ev.type === 'started' || ev.type === 'start') {
       s.phase = 'running'
-      start = { ts: time(ev), step: 0 } // the later of `started` and `start`
     } else if (ev.type === 'progress' || ev.type === 'eval') {
       s.phase = 'running'
       s.epoch = num(d.epoch) ?? s.epoch
@@ -55,13 +54,7 @@ export function summarize(events: JobEvent[]): RunSummary {
       s.total = num(d.total) ?? s.total
       if (ev.type === 'progress') s.loss = num(d.loss) ?? s.loss
       else { s.f1 = num(d.f1) ?? s.f1; s.accuracy = num(d.accuracy) ?? s.accuracy }
-      if (s.step != null && s.total) {
-        // Rate from the first measured step when there are two; until then from the start event (includes loading).
-        const point = { ts: time(ev), step: s.step }
-        const base = first && point.step > first.step ? first : start
-        if (base) s.etaSeconds = estimateEta(base, point, s.total)
-        if (!first && point.step > 0) first = point
-      }
+      s.etaSeconds = secondsLeft(ev) ?? s.etaSeconds
     } else if (ev.type === 'complete') {
       s.phase = 'complete'
       s.f1 = num(d.val_macro_f1) ?? s.f1

@@ -16,10 +16,10 @@ from pydantic import ValidationError
 
 from shared import datasets
 from shared.data import DataError
-from shared.labels import split_list
 from shared.job_schema import DEFAULT_EPOCHS, FinetuneParams, explain
-from shared.param_flags import add_hyperparameter_flags, given_hyperparameters
+from shared.labels import split_list
 from shared.model_store import BadNameError
+from shared.param_flags import add_hyperparameter_flags, given_hyperparameters
 from shared.registry import DEFAULT_MODEL, UnknownModelError
 from shared.settings import get_settings
 from worker.cli_io import run_cli

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.event_types import PUBLISH, PUBLISH_REQUEST
 from shared.data import SPLIT_SEED, file_sha256, load_examples, row_key, split_examples
+from shared.event_types import PUBLISH, PUBLISH_REQUEST
 from shared.job_schema import FinetuneParams, Hyperparameters, resolve_hyperparameters
 from shared.model_store import (
     check_name, clean_stale_staging, discard_staging, model_dir, release_staging, staging_dir, write_training_info,

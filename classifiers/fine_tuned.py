@@ -85,7 +85,12 @@ class FineTunedAdapter(BatchClassifier):
         weight = float(ensemble.get("transformer_weight", 1.0))
         if weight >= 1 or not (self.model_dir / NGRAM_FILE).is_file():
             return None, 1.0
-        return NgramModel.load(self.model_dir, self.labels), weight
+        ngram = NgramModel.load(self.model_dir, self.labels)
+        if set(map(str, ngram.pipeline.classes_)) != set(self.labels):  # an edited config.json: blending would lie
+            logger.warning("%s: the n-gram model's labels differ from the transformer's; serving the transformer "
+                           "alone", self.model_dir.name)  # fmt: skip
+            return None, 1.0
+        return ngram, weight
 
     def classify_batch(self, rows: Iterable[Row]) -> list[str]:
         return [self.labels[i] for i in self.probabilities(rows).argmax(-1).tolist()]

@@ -111,7 +111,7 @@ def test_models_versions_rollback_and_delete(make_client, tmp_path):
     assert [(m["name"], m["current_version"], m["versions"], m["val_macro_f1"]) for m in listed] == [("m", 2, 2, 0.7)]
     detail = client.get("/api/models/m").json()
     assert [(v["version"], v["current"]) for v in detail["version_list"]] == [(2, True), (1, False)]
-    assert detail["card"].startswith("---\nlibrary_name: transformers")
+    assert detail["card"].startswith("---\n") and "library_name: transformers" in detail["card"].split("---")[1]
     rolled = client.post("/api/models/m/rollback", json={"version": 1})
     assert rolled.status_code == 200 and rolled.json()["current_version"] == 1 and rolled.json()["val_macro_f1"] == 0.5
     assert client.get("/api/finetune/status").json()[0]["val_macro_f1"] == 0.5  # the seed's status sees it too

@@ -39,12 +39,16 @@ def trained(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def published(trained, tmp_path_factory) -> Path:
-    """models/ with `t` at versions 1 and 2 (2 current; its labels renamed 'v2-...' so answers tell them apart) and
-    `legacy`, a plain folder as published before versions existed. Files are hard links of the trained model."""
+    """models/ with `t` at versions 1 and 2 (2 current; its labels renamed 'v2-...' so answers tell them apart; both
+    the transformer alone, since a rename cannot reach the n-gram part), `legacy`, a plain folder as published before
+    versions existed, and `e`, the ensemble as trained. Files are hard links of the trained model."""
     models_dir = tmp_path_factory.mktemp("predict-models")
+    shutil.copytree(trained, models_dir / "staged-e", copy_function=os.link)
+    model_versions.publish_version(models_dir / "staged-e", models_dir, "e", keep=3)
     for version in (1, 2):
         staged = models_dir / f"staged-{version}"
         shutil.copytree(trained, staged, copy_function=os.link)
+        (staged / "ngram.skops").unlink(missing_ok=True)
         if version == 2:
             config = json.loads((staged / "config.json").read_text())
             config["id2label"] = {i: f"v2-{label}" for i, label in config["id2label"].items()}
@@ -82,6 +86,16 @@ def test_predictions_equal_the_adapter_on_the_example_file(real_client, publishe
         assert len(scores) == len(adapter.labels) and sum(scores) == pytest.approx(1.0, abs=1e-4)
         assert scores == sorted(scores, reverse=True)
         assert prediction["top"][0] == {"label": prediction["label"], "score": prediction["score"]}
+
+
+def test_an_ensemble_version_predicts_what_its_adapter_does(real_client, published):
+    from classifiers.fine_tuned import FineTunedAdapter
+
+    adapter = FineTunedAdapter(model_versions.version_dir(published, "e", 1))
+    result = post(real_client, "e", top_k=3).json()
+    assert [p["label"] for p in result["predictions"]] == adapter.classify_batch(ROWS)
+    expected = adapter.probabilities(ROWS).max(-1).values.tolist()
+    assert [p["score"] for p in result["predictions"]] == pytest.approx(expected, abs=1e-5)
 
 
 def test_top_k_defaults_to_3_and_is_capped_at_the_label_count(real_client):
@@ -140,6 +154,9 @@ class FakeAdapter:
             self.owner.computing.set()
             assert self.owner.compute_gate.wait(WAIT_S)
         return torch.tensor([[0.0, 2.0, 1.0] if "b" in subject else [3.0, 1.0, 2.0] for subject, _ in rows])
+
+    def probabilities(self, rows):
+        return self.logits(rows).softmax(-1)
 
 
 class FakeModels:

@@ -3,6 +3,7 @@ workers), the whole service under scripts/serve.py, and a sampler of job states 
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,24 +25,54 @@ VENV_BIN = Path(sys.executable).parent
 EXAMPLE_DATA = REPO / "data" / "email_score.jsonl.example"
 
 
-def stack_env(redis_url: str, models_dir: Path, **settings: str) -> dict[str, str]:
-    """The environment of a test stack's processes: none of the caller's AVOCET_ settings, offline, the example
-    data, uploads in a data folder beside the models (never the repository's); `settings` adds AVOCET_<NAME>
-    values (e.g. benchmark_after_finetune="0")."""
+def offline_env() -> dict[str, str]:
+    """This process's environment without any AVOCET_ setting, offline (no model hub), unbuffered."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVOCET_")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
+    return env
+
+
+def stack_env(redis_url: str, models_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a stack's processes: offline_env(), the example data, uploads in a data folder beside the
+    models (never the repository's); `settings` adds or replaces AVOCET_<NAME> values (e.g. score_file=...,
+    benchmark_after_finetune="0")."""
+    env = offline_env()
     env.update(
         AVOCET_REDIS_URL=redis_url,
         AVOCET_MODELS_DIR=str(models_dir),
         AVOCET_DATA_DIR=str(Path(models_dir).parent / "data"),
         AVOCET_DATASET_MAX_BYTES=str(256 * 1024),
         AVOCET_SCORE_FILE=str(EXAMPLE_DATA),
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        TOKENIZERS_PARALLELISM="false",
-        PYTHONUNBUFFERED="1",
     )
-    env.update({f"AVOCET_{name.upper()}": value for name, value in settings.items()})
+    env.update({f"AVOCET_{name.upper()}": str(value) for name, value in settings.items()})
     return env
+
+
+@dataclass
+class TrainedModel:
+    """What one run of the training CLI left: models_dir holds avocet-minilm (version 1); events are its stdout."""
+
+    models_dir: Path
+    events: list[dict]
+
+    @property
+    def folder(self) -> Path:
+        """The trained model's own folder (the version avocet-minilm points to)."""
+        return (self.models_dir / "avocet-minilm").resolve()
+
+    def copy_models_dir(self, to: Path) -> Path:
+        """A copy of models_dir (links kept) for a test that trains or publishes on top of it."""
+        shutil.copytree(self.models_dir, to, symlinks=True)
+        return to
+
+
+def train_minilm(models_dir: Path, *args: str, timeout: float = 600) -> TrainedModel:
+    """A real MiniLM fine-tuned for 1 epoch on the example file by the training CLI (as the worker runs it)."""
+    cmd = [sys.executable, "-m", "worker.training", "--model", "minilm", "--epochs", "1", "--data", str(EXAMPLE_DATA),
+           "--models-dir", str(models_dir), "--json", *args]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, env=offline_env(), capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return TrainedModel(models_dir, [json.loads(line) for line in proc.stdout.splitlines() if line.strip()])
 
 
 def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.2) -> Any:

@@ -99,7 +99,7 @@ def real_redis_client(redis_server):
 
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory):
-    with running_stack(tmp_path_factory.mktemp("live"), benchmark_after_finetune="0") as stack:
+    with running_stack(tmp_path_factory.mktemp("live")) as stack:
         yield stack
 
 

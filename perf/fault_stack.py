@@ -1,17 +1,16 @@
 """The stack perf/faults.py breaks, and the instruments that watch it.
 
-`Stack`: an embedded Redis with an append-only file, and scripts/serve.py (what scripts/up runs: one supervised
-worker and the API) on it, training the packaged MiniLM on a tiny data file written here (3 labels, 6 rows each).
-`Follower`: one SSE client that behaves like a browser's EventSource (reconnects with Last-Event-ID until the
-stream ends). `Prober`: polls the read endpoints while a fault plays out. Both count 5xx answers other than 503
-(503 is the deliberate "Redis unreachable, retry" answer during an outage).
+`Stack`: the tests' harness (tests/service_helpers.py: an embedded Redis with an append-only file, and
+scripts/serve.py, what scripts/up runs: one supervised worker and the API, on it), training the packaged MiniLM on a
+tiny data file written here (3 labels, 6 rows each). `Follower`: one SSE client that behaves like a browser's
+EventSource (reconnects with Last-Event-ID until the stream ends). `probe`: polls the read endpoints while a fault
+plays out (the harness's StatusProbe). Both count 5xx answers other than 503 (503 is the deliberate "Redis
+unreachable, retry" answer during an outage).
 """
 
 import hashlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -22,7 +21,9 @@ import psutil
 import redis
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from service_helpers import ServedStack, StatusProbe, redis_outage, stack_env  # noqa: E402
 
 from shared import keys  # noqa: E402
 from shared.event_types import TERMINAL_TYPES  # noqa: E402
@@ -81,63 +82,36 @@ class Stack:
         self.models_dir.mkdir(parents=True, exist_ok=True)
         data = write_tiny_data(work / "tiny.jsonl")
         self.redis = start_redis(work / "redis")
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AVOCET_")}
-        self.env = {**env, "AVOCET_REDIS_URL": self.redis.url, "AVOCET_MODELS_DIR": str(self.models_dir),
-                    "AVOCET_SCORE_FILE": str(data), "AVOCET_LABELS": ",".join(LABELS),
-                    "AVOCET_STALL_TIMEOUT_S": str(stall_timeout_s), "AVOCET_BENCHMARK_AFTER_FINETUNE": "0",
-                    "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}  # fmt: skip
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        env = stack_env(self.redis.url, self.models_dir, score_file=data, labels=",".join(LABELS),
+                        stall_timeout_s=stall_timeout_s)  # fmt: skip
+        self.served = ServedStack(base_url=self.base, port=port, env=env, log_path=work / "serve.log")
         self.counters = Counters()
         self.http = httpx.Client(timeout=15)
-        self.serve: subprocess.Popen | None = None
 
     def start(self, timeout: float = 180.0) -> None:
-        log = open(self.work / "serve.log", "ab")
-        argv = [sys.executable, str(REPO / "scripts" / "serve.py"), "--port", str(self.port)]
-        self.serve = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        if not self.settle(timeout):
-            raise RuntimeError(f"the stack did not come up in {timeout:.0f}s: see {self.work / 'serve.log'}")
+        self.served.start(timeout)
 
     def close(self) -> None:
-        if self.serve and self.serve.poll() is None:
-            self.serve.send_signal(signal.SIGINT)
-            try:
-                self.serve.wait(120)
-            except subprocess.TimeoutExpired:
-                self.serve.kill()
+        if self.served.process is not None:
+            self.served.stop(timeout=120)
         self.redis.stop()
         self.http.close()
 
     # processes
     def child(self, name: str) -> psutil.Process | None:
         """The supervised "api" or "worker" main process."""
-        marker = ("-m", "api") if name == "api" else ("worker.queue.app", "worker")
-        for process in psutil.Process(self.serve.pid).children():
-            try:
-                if all(part in process.cmdline() for part in marker):
-                    return process
-            except psutil.Error:
-                continue
-        return None
+        return self.served.child(name)
 
     def training(self) -> psutil.Process | None:
         """The running training child (`python -m worker.training`), if any."""
-        for process in psutil.Process(self.serve.pid).children(recursive=True):
-            try:
-                if "worker.training" in process.cmdline():
-                    return process
-            except psutil.Error:
-                continue
-        return None
+        return self.served.training()
 
     # Redis
     def redis_restart(self, down_s: float = 0.0) -> None:
-        """Stop Redis (SIGTERM: it flushes its append-only file), stay down `down_s`, start it on the same port."""
-        self.redis.stop()
-        time.sleep(down_s)
-        self.redis = self.redis.restart()
+        """Stop Redis (it flushes its append-only file), stay down `down_s`, start it on the same port."""
+        self.redis = redis_outage(self.redis, down_s)
 
     def redis_client(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis.url, decode_responses=True, socket_timeout=5)
@@ -277,30 +251,10 @@ class Follower(threading.Thread):
         return holes + (ids[0] - 1 if ids and not announced[0] else 0), repeats
 
 
-class Prober(threading.Thread):
-    """Polls GET /api/jobs, /api/jobs/<id>, /api/jobs/<id>/log and /api/health while a fault plays out."""
-
-    def __init__(self, stack: Stack, job_id: str | None = None, every_s: float = 0.5) -> None:
-        super().__init__(daemon=True, name="prober")
-        self.stack, self.job_id, self.every_s = stack, job_id, every_s
-        self.stopped = threading.Event()
-
-    def __enter__(self) -> "Prober":
-        self.start()
-        return self
-
-    def __exit__(self, *_) -> None:
-        self.stopped.set()
-        self.join(30)
-
-    def run(self) -> None:
-        paths = ["/api/jobs?limit=20", "/api/health"]
-        if self.job_id:
-            paths += [f"/api/jobs/{self.job_id}", f"/api/jobs/{self.job_id}/log"]
-        with httpx.Client(timeout=15) as client:
-            while not self.stopped.wait(self.every_s):
-                for path in paths:
-                    try:
-                        self.stack.counters.count(client.get(f"{self.stack.base}{path}").status_code, f"GET {path}")
-                    except httpx.HTTPError:
-                        pass
+def probe(stack: Stack, job_id: str | None = None, every_s: float = 0.5) -> StatusProbe:
+    """Polls GET /api/jobs, /api/jobs/<id>, /api/jobs/<id>/log and /api/health while a fault plays out; 5xx answers
+    go to the stack's counters."""
+    paths = ["/api/jobs?limit=20", "/api/health"]
+    if job_id:
+        paths += [f"/api/jobs/{job_id}", f"/api/jobs/{job_id}/log"]
+    return StatusProbe(stack.base, paths, every_s, lambda path, status: stack.counters.count(status, f"GET {path}"))

@@ -2,15 +2,15 @@
 ends in the right state, nothing stays stuck, SSE clients that reconnect lose no events, no request answers 5xx,
 and the previous model survives every run that did not succeed.
 
-.venv/bin/python perf/faults.py [--runs 3] [--only kill_worker,redis_down] [--seed 1] [--work DIR]
+.venv/bin/python perf/faults.py [--runs 3] [--only kill_worker,redis_down] [--seed 1] [--redis-down-s 60] [--work DIR]
 
-The stack (perf/fault_stack.py) is the real one: an embedded Redis with an append-only file, scripts/serve.py
-supervising one worker and the API, real MiniLM training on a tiny data file, a short stall timeout. Each scenario
-is one function below; the table counts, per scenario: runs that ended in the right state, runs left stuck (a job
-not ended, or an SSE client not done, by the deadline), events lost by a client that reconnected (missing ids, and
-ids in Redis it never got), 5xx answers other than 503 from any request made meanwhile, and runs after which the
-previous model was intact (for runs that should succeed: the new model is complete and listed). The whole
-campaign with --runs 3 takes about 20 minutes on a 2-core machine.
+The stack (perf/fault_stack.py, built on the tests' harness, tests/service_helpers.py) is the real one: an embedded
+Redis with an append-only file, scripts/serve.py supervising one worker and the API, real MiniLM training on a tiny
+data file, a short stall timeout. Each scenario is one function below; the table counts, per scenario: runs that
+ended in the right state, runs left stuck (a job not ended, or an SSE client not done, by the deadline), events lost
+by a client that reconnected (missing ids, and ids in Redis it never got), 5xx answers other than 503 from any
+request made meanwhile, and runs after which the previous model was intact (for runs that should succeed: the new
+model is complete and listed). The whole campaign with --runs 3 takes about 20 minutes on a 2-core machine.
 """
 
 import argparse
@@ -31,12 +31,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fault_stack import MODEL_NAME, TERMINAL, Follower, Prober, Stack  # noqa: E402
+from fault_stack import MODEL_NAME, TERMINAL, Follower, Stack, probe  # noqa: E402
 
 from shared import job_reaper, jobs  # noqa: E402
 
 FROZEN_S = jobs.HEARTBEAT_TTL_S + job_reaper.REAP_GRACE_S + 5 + 5  # TTL, grace, reaper, margin
-DOWN_S = 60.0
+DOWN_S = 60.0  # the campaign's Redis outage (--redis-down-s); tests/integration/test_faults_worker.py's is shorter
 
 
 @dataclass
@@ -67,7 +67,7 @@ def faulted(
     follower = Follower(s, job["id"])
     follower.start()
     problem = None
-    with Prober(s, job["id"]):
+    with probe(s, job["id"]):
         if not follower.wait_for({"progress"} | TERMINAL, 120) or follower.seen(TERMINAL):
             problem = "the run never reached training before the fault"
         else:
@@ -151,10 +151,10 @@ def restart_redis(s: Stack, run: int) -> Outcome:
     return faulted(s, lambda job: s.redis_restart(), size="medium", expect=ended("succeeded"), new_model=True)
 
 
-def redis_down(s: Stack, run: int) -> Outcome:
-    """Redis down for 60 s mid-run: the worker holds on and the run succeeds."""
-    fault = lambda job: s.redis_restart(down_s=DOWN_S)  # noqa: E731
-    return faulted(s, fault, size="medium", expect=ended("succeeded"), new_model=True, timeout=300)
+def redis_down(s: Stack, run: int, down_s: float = DOWN_S) -> Outcome:
+    """Redis down for `down_s` (60 s) mid-run: the worker holds on and the run succeeds."""
+    fault = lambda job: s.redis_restart(down_s=down_s)  # noqa: E731
+    return faulted(s, fault, size="medium", expect=ended("succeeded"), new_model=True, timeout=240 + down_s)
 
 
 def flush_redis(s: Stack, run: int) -> Outcome:
@@ -189,7 +189,7 @@ def cancel_at_random(s: Stack, run: int, seed: int = 1) -> Outcome:
     job = s.submit("short")
     follower = Follower(s, job["id"])
     follower.start()
-    with Prober(s, job["id"]):
+    with probe(s, job["id"]):
         follower.wait_for({trigger} | TERMINAL, 120)
         time.sleep(rng.uniform(0, 0.6))
         response = s.request("POST", f"/api/jobs/{job['id']}/cancel")
@@ -235,7 +235,7 @@ def sse_crowd(s: Stack, run: int, clients: int = 100) -> Outcome:
     every client ends with the terminal event and has every stored event exactly once."""
     errors_before = s.counters.snapshot()
     job = s.submit("medium")
-    with Prober(s, job["id"]):
+    with probe(s, job["id"]):
         results = asyncio.run(_crowd(s, job["id"], clients, random.Random(run)))
         final = s.wait_terminal(job["id"], 240)
     stored = {i for i, _ in s.stored_log(job["id"])}
@@ -293,7 +293,7 @@ SCENARIOS = {
     "kill_api": ("kill -9 API mid-run", kill_api),
     "restart_redis": ("Redis restart (AOF) mid-run", restart_redis),
     "flush_redis": ("Redis data loss (FLUSHALL) mid-run", flush_redis),
-    "redis_down": (f"Redis down {DOWN_S:.0f} s mid-run", redis_down),
+    "redis_down": ("Redis down mid-run (--redis-down-s)", redis_down),
     "cancel": ("cancel at random moments", cancel_at_random),
     "burst": ("50 submissions in one burst", burst),
     "sse_crowd": ("100 SSE clients come and go, resume", sse_crowd),
@@ -322,6 +322,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--stall-timeout", type=float, default=20.0,
                         help="AVOCET_STALL_TIMEOUT_S of the worker (below ~20 s a busy 2-core box stalls healthy runs)")
+    parser.add_argument("--redis-down-s", type=float, default=DOWN_S,
+                        help=f"how long redis_down keeps Redis away (default {DOWN_S:.0f})")
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
     args = parser.parse_args()
     chosen = [k.strip() for k in args.only.split(",") if k.strip()] or list(SCENARIOS)
@@ -332,6 +334,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     stack = Stack(work, args.stall_timeout)
     results: dict[str, list[Outcome]] = {key: [] for key in chosen}
+    options = {"cancel": {"seed": args.seed}, "redis_down": {"down_s": args.redis_down_s}}  # scenario parameters
     started = time.monotonic()
     try:
         stack.start()
@@ -340,21 +343,20 @@ def main() -> int:
             raise RuntimeError(f"the first training run failed: see {work / 'serve.log'}")
         for key in chosen:
             for run in range(args.runs):
-                results[key].append(_one(stack, key, run, args.seed))
+                results[key].append(_one(stack, key, run, options.get(key, {})))
     finally:
         stack.close()
     print(f"\n{table(results)}\n\n{time.monotonic() - started:.0f} s; logs in {work}")
     return 0 if all(o.right and not o.stuck for outcomes in results.values() for o in outcomes) else 1
 
 
-def _one(stack: Stack, key: str, run: int, seed: int) -> Outcome:
+def _one(stack: Stack, key: str, run: int, options: dict) -> Outcome:
     if not stack.settle(240):
         outcome = Outcome(False, True, note="the stack did not settle (a worker online, nothing queued or running)")
     else:
         began = time.monotonic()
         try:
-            function = SCENARIOS[key][1]
-            outcome = function(stack, run, seed) if key == "cancel" else function(stack, run)
+            outcome = SCENARIOS[key][1](stack, run, **options)
         except Exception as exc:  # one broken run must not end the campaign
             outcome = Outcome(False, note=f"the scenario raised {exc!r}")
         outcome.note += f"; {time.monotonic() - began:.0f} s"

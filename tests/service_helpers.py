@@ -1,8 +1,10 @@
-"""Helpers for service tests: deadline polling, a small SSE reader, the live stack's processes (one or more named
-workers), the whole service under scripts/serve.py, and a sampler of job states over time."""
+"""Helpers for service tests and perf/faults.py (the one harness that starts a real stack): deadline polling, a small
+SSE reader, the live stack's processes (one or more named workers), the whole service under scripts/serve.py, a Redis
+outage, one trained MiniLM, and a sampler of job states over time."""
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,24 +26,57 @@ VENV_BIN = Path(sys.executable).parent
 EXAMPLE_DATA = REPO / "data" / "email_score.jsonl.example"
 
 
-def stack_env(redis_url: str, models_dir: Path, **settings: str) -> dict[str, str]:
-    """The environment of a test stack's processes: none of the caller's AVOCET_ settings, offline, the example
-    data, uploads in a data folder beside the models (never the repository's); `settings` adds AVOCET_<NAME>
-    values (e.g. benchmark_after_finetune="0")."""
+def offline_env() -> dict[str, str]:
+    """This process's environment without any AVOCET_ setting, offline (no model hub), unbuffered."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVOCET_")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
+    return env
+
+
+def stack_env(redis_url: str, models_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a stack's processes: offline_env(), the example data, uploads in a data folder beside the
+    models (never the repository's), no benchmark queued after a fine-tune; `settings` adds or replaces
+    AVOCET_<NAME> values (e.g. score_file=..., benchmark_after_finetune="1")."""
+    env = offline_env()
     env.update(
         AVOCET_REDIS_URL=redis_url,
         AVOCET_MODELS_DIR=str(models_dir),
         AVOCET_DATA_DIR=str(Path(models_dir).parent / "data"),
         AVOCET_DATASET_MAX_BYTES=str(256 * 1024),
         AVOCET_SCORE_FILE=str(EXAMPLE_DATA),
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        TOKENIZERS_PARALLELISM="false",
-        PYTHONUNBUFFERED="1",
+        # A benchmark after every fine-tune would keep the one worker busy between tests; the tests of that
+        # behaviour ask for it (benchmark_after_finetune="1").
+        AVOCET_BENCHMARK_AFTER_FINETUNE="0",
     )
-    env.update({f"AVOCET_{name.upper()}": value for name, value in settings.items()})
+    env.update({f"AVOCET_{name.upper()}": str(value) for name, value in settings.items()})
     return env
+
+
+@dataclass
+class TrainedModel:
+    """What one run of the training CLI left: models_dir holds avocet-minilm (version 1); events are its stdout."""
+
+    models_dir: Path
+    events: list[dict]
+
+    @property
+    def folder(self) -> Path:
+        """The trained model's own folder (the version avocet-minilm points to)."""
+        return (self.models_dir / "avocet-minilm").resolve()
+
+    def copy_models_dir(self, to: Path) -> Path:
+        """A copy of models_dir (links kept) for a test that trains or publishes on top of it."""
+        shutil.copytree(self.models_dir, to, symlinks=True)
+        return to
+
+
+def train_minilm(models_dir: Path, *args: str, timeout: float = 600) -> TrainedModel:
+    """A real MiniLM fine-tuned for 1 epoch on the example file by the training CLI (as the worker runs it)."""
+    cmd = [sys.executable, "-m", "worker.training", "--model", "minilm", "--epochs", "1", "--data", str(EXAMPLE_DATA),
+           "--models-dir", str(models_dir), "--json", *args]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, env=offline_env(), capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return TrainedModel(models_dir, [json.loads(line) for line in proc.stdout.splitlines() if line.strip()])
 
 
 def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.2) -> Any:
@@ -206,6 +241,36 @@ def job_record(redis_url: str, job_id: str) -> dict | None:
         client.close()
 
 
+class StatusProbe(threading.Thread):
+    """Polls GET `paths` every `every_s` seconds in a thread while a fault plays out; each answer's status goes to
+    on_status(path, status) (by default kept in .statuses as (path, status)); use as a context manager."""
+
+    def __init__(self, base_url: str, paths: list[str], every_s: float = 0.3,
+                 on_status: Callable[[str, int], None] | None = None) -> None:  # fmt: skip
+        super().__init__(daemon=True, name="status-probe")
+        self.base_url, self.paths, self.every_s = base_url, paths, every_s
+        self.statuses: list[tuple[str, int]] = []
+        self.on_status = on_status or (lambda path, status: self.statuses.append((path, status)))
+        self.stopped = threading.Event()
+
+    def __enter__(self) -> "StatusProbe":
+        self.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.stopped.set()
+        self.join(30)
+
+    def run(self) -> None:
+        with httpx.Client(timeout=15) as client:
+            while not self.stopped.wait(self.every_s):
+                for path in self.paths:
+                    try:
+                        self.on_status(path, client.get(f"{self.base_url}{path}").status_code)
+                    except httpx.HTTPError:
+                        pass
+
+
 class JobSampler:
     """Samples GET /api/jobs every `interval` seconds in a thread: .samples is a list of (monotonic time,
     {job id: job}) for the jobs in `ids` (all listed jobs when None); use as a context manager."""
@@ -274,6 +339,18 @@ class ServedStack:
                 continue
         return None
 
+    def training(self):
+        """The running training child (`python -m worker.training`) as a psutil.Process, or None."""
+        import psutil
+
+        for process in psutil.Process(self.process.pid).children(recursive=True):
+            try:
+                if "worker.training" in process.cmdline():
+                    return process
+            except psutil.Error:
+                continue
+        return None
+
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -288,6 +365,14 @@ class ServedStack:
             self.process.kill()
             self.process.wait(10)
             return None
+
+
+def redis_outage(server: EmbeddedRedis, down_s: float) -> EmbeddedRedis:
+    """Stop Redis (SIGTERM: it flushes its append-only file), stay down `down_s`, start it again on the same port
+    and folder; returns the new server. The tests and perf/faults.py pass their own `down_s`."""
+    server.stop()
+    time.sleep(down_s)  # the outage itself
+    return server.restart()
 
 
 def new_live_stack(root: Path, **settings: str) -> tuple[LiveStack, EmbeddedRedis]:

@@ -1,4 +1,5 @@
-"""/api/health reads workers from one sorted set (keys.WORKERS: name -> last heartbeat), never a keyspace scan."""
+"""/api/health reads workers from one sorted set (keys.WORKERS: name -> last heartbeat), never a keyspace scan.
+A real Redis (so integration): its INFO commandstats counts the scans, which fakeredis does not keep."""
 
 import time
 
@@ -9,8 +10,9 @@ def _scans(redis_client) -> int:
     return int(redis_client.info("commandstats").get("cmdstat_scan", {}).get("calls", 0))
 
 
-def test_health_lists_workers_seen_recently_without_scanning(make_client, redis_client):
-    client = make_client()
+def test_health_lists_workers_seen_recently_without_scanning(make_client, real_redis_client, redis_server):
+    redis_client = real_redis_client
+    client = make_client(redis_url=redis_server)
     assert client.get("/api/health").json() == {
         "status": "degraded", "redis": True, "workers": [], "queue_length": 0, "running": 0,
     }  # fmt: skip

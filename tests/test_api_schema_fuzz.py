@@ -1,9 +1,9 @@
 """No 5xx from any input: schemathesis reads the API's OpenAPI schema, generates requests from it (valid ones and
-invalid ones) and sends them to the real app in process (ASGI) on a real Redis. No answer may be a server error or
+invalid ones) and sends them to the real app in process (ASGI) on fakeredis (the unit tier's store). No answer may be a server error or
 break the schema it declares. EXAMPLES bounds the cases per operation, so the run stays well under a minute."""
 
+import fake_store
 import pytest
-import redis
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,8 +23,8 @@ EXAMPLES = 40
 class EndingSender:
     """Stands in for Celery: ends each job at once, so a stream that /api/finetune/run opens also closes."""
 
-    def __init__(self, redis_url: str) -> None:
-        self.redis = redis.Redis.from_url(redis_url, decode_responses=True)
+    def __init__(self, client) -> None:
+        self.redis = client
 
     def send(self, kind: str, job_id: str, kwargs: dict) -> None:
         run_sync(self.redis, jobs.reject(job_id, "not run: schema fuzzing", "fuzz"))
@@ -37,15 +37,16 @@ class EndingSender:
 
 
 @pytest.fixture(scope="module")
-def api_schema(redis_server, tmp_path_factory):
-    root = tmp_path_factory.mktemp("fuzz")
-    config = Settings(redis_url=redis_server, models_dir=root / "models", data_dir=root / "data", api_token=None,
-                      allowed_hosts=["testserver"])  # the Host schemathesis sends  # fmt: skip
-    sender = EndingSender(redis_server)
-    app = create_app(config, sender=sender, web_dist=root / "no-dist")
-    yield schemathesis.openapi.from_asgi("/openapi.json", app)
-    shutdown_lifespans()
-    sender.close()
+def api_schema(tmp_path_factory):
+    root, server = tmp_path_factory.mktemp("fuzz"), fake_store.new_server()
+    with fake_store.route_api_to(server) as redis_url:
+        config = Settings(redis_url=redis_url, models_dir=root / "models", data_dir=root / "data", api_token=None,
+                          allowed_hosts=["testserver"])  # the Host schemathesis sends  # fmt: skip
+        sender = EndingSender(fake_store.FakeRedis(server=server, decode_responses=True))
+        app = create_app(config, sender=sender, web_dist=root / "no-dist")
+        yield schemathesis.openapi.from_asgi("/openapi.json", app)
+        shutdown_lifespans()
+        sender.close()
 
 
 def _operations() -> list[tuple[str, str]]:

@@ -69,9 +69,9 @@ def test_python_m_api_refuses_to_listen_openly_without_a_token(tmp_path):
     assert proc.returncode == 2 and "AVOCET_API_TOKEN" in proc.stderr and "export" in proc.stderr
 
 
-def test_without_a_token_only_loopback_clients_are_served(redis_client, redis_server, fake_sender, tmp_path):
+def test_without_a_token_only_loopback_clients_are_served(redis_client, fake_redis_url, fake_sender, tmp_path):
     """The backstop for a server started some other way (`uvicorn --factory ... --host 0.0.0.0`)."""
-    app = create_app(Settings(redis_url=redis_server, models_dir=tmp_path), sender=fake_sender, web_dist=tmp_path)
+    app = create_app(Settings(redis_url=fake_redis_url, models_dir=tmp_path), sender=fake_sender, web_dist=tmp_path)
     with TestClient(app, base_url="http://127.0.0.1", client=("192.0.2.7", 50000)) as remote:
         response = remote.get("/api/health")
         assert response.status_code == 403 and "AVOCET_API_TOKEN" in response.text

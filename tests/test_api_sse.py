@@ -24,12 +24,12 @@ FAKE_CLI = str(Path(__file__).with_name("fake_cli.py"))
 
 
 @pytest.fixture
-def api_server(redis_client, redis_server, fake_sender, tmp_path):
+def api_server(redis_client, fake_redis_url, fake_sender, tmp_path):
     """(base URL, app) of the API under uvicorn in a thread, on the test Redis."""
     from api.main import create_app
     from shared.settings import Settings
 
-    settings = Settings(redis_url=redis_server, models_dir=tmp_path / "models", api_token=None)
+    settings = Settings(redis_url=fake_redis_url, models_dir=tmp_path / "models", api_token=None)
     app = create_app(settings, sender=fake_sender, web_dist=tmp_path / "no-dist")
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

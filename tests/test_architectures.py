@@ -19,6 +19,8 @@ from shared.labels import CANONICAL_LABELS
 from shared.registry import FINETUNE_BASES, HUB_REVISIONS, ZERO_SHOT_CLASSIFIERS, get_spec
 from classifiers.base import AdapterUnavailable
 
+pytestmark = pytest.mark.integration  # fine-tunes tiny replicas, in process and through the CLI
+
 LABELS = list(CANONICAL_LABELS)
 MOVED = "f" * 40  # where refs/main points once upstream has pushed a new commit
 ROWS = [json.loads(line) for line in EXAMPLE.read_text().splitlines() if line.strip()]

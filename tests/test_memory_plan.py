@@ -115,6 +115,7 @@ def test_on_cuda_the_plan_comes_from_free_memory_and_is_emitted(tmp_path, monkey
     assert "may not fit" in events[2][1]
 
 
+@pytest.mark.integration  # trains
 def test_bf16_autocast_with_gradient_accumulation_trains_on_cpu(tmp_path, monkeypatch):
     """The CUDA recipe's moving parts (bf16 autocast, micro-batches, accumulation, fused AdamW) on a CPU."""
     monkeypatch.setattr(trainer_setup, "mixed_precision", lambda cuda, bf16_supported: "bf16")

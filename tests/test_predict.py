@@ -1,6 +1,7 @@
-"""POST /api/models/{name}/predict: the same labels as FineTunedAdapter on a real tiny model (trained once per session),
-versions and legacy folders, validation, and the engine's promises with fake models: loads off the event loop, one
-load for concurrent first requests, an LRU cache, batching of waiting requests, 503 + Retry-After when full."""
+"""POST /api/models/{name}/predict: the same labels as FineTunedAdapter on a real tiny model (the session's
+`trained_minilm`, which makes those tests integration), versions and legacy folders, validation, and the engine's
+promises with fake models: loads off the event loop, one load for concurrent first requests, an LRU cache, batching
+of waiting requests, 503 + Retry-After when full."""
 
 import json
 import os
@@ -25,23 +26,11 @@ WAIT_S = 30
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory) -> Path:
-    """A real MiniLM fine-tuned for 1 epoch on the example file (the training CLI, as the worker runs it)."""
-    root = tmp_path_factory.mktemp("predict-train")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AVOCET_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    cmd = [sys.executable, "-m", "worker.training", "--model", "minilm", "--epochs", "1", "--data", str(EXAMPLE),
-           "--models-dir", str(root), "--name", "t", "--json"]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return (root / "avocet-t").resolve()
-
-
-@pytest.fixture(scope="session")
-def published(trained, tmp_path_factory) -> Path:
+def published(trained_minilm, tmp_path_factory) -> Path:
     """models/ with `t` at versions 1 and 2 (2 current; its labels renamed 'v2-...' so answers tell them apart; both
     the transformer alone, since a rename cannot reach the n-gram part), `legacy`, a plain folder as published before
     versions existed, and `e`, the ensemble as trained. Files are hard links of the trained model."""
+    trained = trained_minilm.folder
     models_dir = tmp_path_factory.mktemp("predict-models")
     shutil.copytree(trained, models_dir / "staged-e", copy_function=os.link)
     model_versions.publish_version(models_dir / "staged-e", models_dir, "e", keep=3)

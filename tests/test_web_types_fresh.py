@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from test_web_unit import WEB, ensure_node_modules
+
+pytestmark = pytest.mark.integration  # regenerates the web types with npm
 
 REPO = WEB.parent
 GENERATED = WEB / "src" / "generated"

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.integration  # npm ci and Vitest in Node, about a minute
+
 WEB = Path(__file__).resolve().parents[1] / "web"
 
 

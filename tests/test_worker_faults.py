@@ -191,6 +191,7 @@ def own_redis(tmp_path):
     holder["server"].stop()
 
 
+@pytest.mark.integration  # a real redis-server, stopped and restarted
 def test_a_redis_outage_during_a_run_delays_events_but_costs_nothing(own_redis):
     client, holder = own_redis
 
@@ -212,6 +213,7 @@ def test_a_redis_outage_during_a_run_delays_events_but_costs_nothing(own_redis):
     assert log[-1]["type"] == "complete" and run_sync(client, jobs.get_job("o"))["state"] == "succeeded"
 
 
+@pytest.mark.integration  # a real redis-server, stopped
 def test_redis_away_past_the_outage_limit_stops_the_run(own_redis, monkeypatch, tmp_path):
     client, holder = own_redis
     monkeypatch.setattr(job_link, "OUTAGE_LIMIT_S", 2.0)
@@ -261,13 +263,14 @@ def test_celery_result_state_mirrors_the_job():
     assert len(task.revoked) == 1
 
 
-def test_the_lost_message_check_reads_celerys_own_messages(redis_client, redis_server, monkeypatch):
+def test_the_lost_message_check_reads_celerys_own_messages(real_redis_client, redis_server, monkeypatch):
     """Messages as Celery's Redis transport really stores them: waiting in the queue list, or taken by a worker and
     not yet acknowledged (the `unacked` hash). Only the job with neither is failed."""
     from celery import Celery
 
     from worker.queue import signals
 
+    redis_client = real_redis_client  # Celery's transport needs a real Redis
     monkeypatch.setattr(signals, "_client", lambda: redis_client)  # the publish hook records into this test's Redis
 
     app = Celery("probe", broker=redis_server)

@@ -32,7 +32,7 @@ PAGES = ("sign-in", "data-upload-error", "data", "train-form", "train", "model",
          "compare")  # fmt: skip
 SHOTS = [f"web-{page}-{width}.png" for page in PAGES for width in (1440, 390)]
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1500)]
 
 
 def _npm() -> str:
@@ -81,7 +81,8 @@ def token_api(tmp_path_factory):
         server.stop()
 
 
-def test_finetune_from_the_browser(web_dist, live_stack, token_api):
+def test_finetune_from_the_browser(web_dist, benchmarking_stack, token_api):
+    live_stack = benchmarking_stack  # the page follows the benchmark the worker queues after a fine-tune
     if not CHROMIUM.exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)")
     ARTIFACTS.mkdir(exist_ok=True)

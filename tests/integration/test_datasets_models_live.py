@@ -27,18 +27,18 @@ def _train(base: str, dataset_id: str, name: str) -> dict:
     return events[-1]["data"]
 
 
-def test_upload_train_on_own_labels_version_and_roll_back(live_stack):
-    base = live_stack.base_url
+def test_upload_train_on_own_labels_version_and_roll_back(benchmarking_stack):
+    base = benchmarking_stack.base_url
     upload = httpx.post(f"{base}/api/datasets?name=three", content=_three_label_file(),
                         headers={"content-type": "application/x-ndjson"}, timeout=30)  # fmt: skip
     assert upload.status_code == 201, upload.text
     dataset = upload.json()
 
     first = _train(base, dataset["id"], "live-ds")
-    info = json.loads((live_stack.models_dir / "avocet-live-ds" / "training_info.json").read_text())
+    info = json.loads((benchmarking_stack.models_dir / "avocet-live-ds" / "training_info.json").read_text())
     assert info["labels"] == ["meeting", "no", "yes"]  # the dataset's own labels, not the canonical ten
     assert info["dataset"]["id"] == dataset["id"] and info["dataset"]["sha256"] == dataset["sha256"]
-    assert (live_stack.models_dir / "avocet-live-ds" / "README.md").read_text().startswith("---\n")
+    assert (benchmarking_stack.models_dir / "avocet-live-ds" / "README.md").read_text().startswith("---\n")
 
     second = _train(base, dataset["id"], "live-ds")
     assert (first["version"], second["version"]) == (1, 2)

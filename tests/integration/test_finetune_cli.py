@@ -30,11 +30,11 @@ def events(stdout: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    models_dir = tmp_path_factory.mktemp("models")
-    result = finetune(models_dir, "--model", "minilm", "--epochs", "1", "--data", str(EXAMPLE))
-    assert result.returncode == 0, result.stderr[-2000:]
-    return models_dir, events(result.stdout)
+def trained(trained_minilm, tmp_path_factory):
+    """The session's MiniLM run (`--model minilm --epochs 1 --data <example> --json`), in a models folder of this
+    module's own: the tests below train and kill runs on top of it."""
+    models_dir = trained_minilm.copy_models_dir(tmp_path_factory.mktemp("cli") / "models")
+    return models_dir, trained_minilm.events
 
 
 def test_stdout_is_one_json_event_per_line_from_start_to_complete(trained):

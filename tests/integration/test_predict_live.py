@@ -1,12 +1,9 @@
-"""Predict over real HTTP on the live stack (uvicorn, `python -m api`): a model the training CLI made, published as
+"""Predict over real HTTP on the live stack (uvicorn, `python -m api`): the session's trained MiniLM, published as
 a version; the first predict loads it while other requests are answered; a burst gets answers or 503 + Retry-After,
 nothing else."""
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,23 +20,17 @@ ROWS = [json.loads(line) for line in EXAMPLE.read_text().splitlines() if line.st
 EMAILS = [{"subject": row["subject"], "body": row["body"]} for row in ROWS]
 
 
-def _publish_trained(models_dir, tmp_path, name: str):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AVOCET_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    cmd = [sys.executable, "-m", "worker.training", "--model", "minilm", "--epochs", "1", "--data", str(EXAMPLE),
-           "--models-dir", str(tmp_path), "--name", name, "--json"]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+def _publish_trained(models_dir, trained, name: str):
     staged = models_dir / ".staging" / f"test-{name}"
-    shutil.copytree((tmp_path / f"avocet-{name}").resolve(), staged)
+    shutil.copytree(trained.folder, staged)
     return model_versions.publish_version(staged, models_dir, name, keep=3)[0]
 
 
-def test_predict_over_http(live_stack, tmp_path):
+def test_predict_over_http(live_stack, trained_minilm):
     from classifiers.fine_tuned import FineTunedAdapter
 
     base = live_stack.base_url
-    version = _publish_trained(live_stack.models_dir, tmp_path, "live-predict")
+    version = _publish_trained(live_stack.models_dir, trained_minilm, "live-predict")
     url = f"{base}/api/models/live-predict/predict"
 
     slowest, loaded = 0.0, threading.Event()

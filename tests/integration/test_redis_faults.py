@@ -8,7 +8,7 @@ import pytest
 import redis
 import uvicorn
 from service_helpers import (
-    free_port, read_sse, running_stack, start_redis, submit_finetune, wait_job, wait_until,
+    StatusProbe, free_port, read_sse, running_stack, start_redis, submit_finetune, wait_job, wait_until,
 )  # fmt: skip
 
 from shared import events, jobs, keys
@@ -17,27 +17,9 @@ from shared.redis_ops import run_sync
 pytestmark = pytest.mark.integration
 
 
-class StatusProbe(threading.Thread):
-    """Polls read endpoints until stopped; .statuses collects every answer's status code."""
-
-    def __init__(self, base_url: str, paths: list[str]) -> None:
-        super().__init__(daemon=True)
-        self.base_url, self.paths, self.statuses = base_url, paths, []
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        with httpx.Client(timeout=10) as client:
-            while not self.stopped.wait(0.3):
-                for path in self.paths:
-                    try:
-                        self.statuses.append((path, client.get(f"{self.base_url}{path}").status_code))
-                    except httpx.HTTPError:
-                        pass
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    with running_stack(tmp_path_factory.mktemp("redis-faults"), benchmark_after_finetune="0") as stack:
+    with running_stack(tmp_path_factory.mktemp("redis-faults")) as stack:
         yield stack
 
 

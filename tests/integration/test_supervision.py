@@ -23,7 +23,7 @@ def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("served")
     server = start_redis(root / "redis", persistent=False)
     port = free_port()
-    env = stack_env(server.url, root / "models", benchmark_after_finetune="0")
+    env = stack_env(server.url, root / "models")
     stack = ServedStack(f"http://127.0.0.1:{port}", port, env, root / "serve.log")
     try:
         stack.start()

@@ -16,7 +16,7 @@ LOST_WITHIN_S = 20.0
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory):
-    stack, server = new_live_stack(tmp_path_factory.mktemp("two-workers"), benchmark_after_finetune="0")
+    stack, server = new_live_stack(tmp_path_factory.mktemp("two-workers"))
     try:
         stack.start_api()
         nodes = {stack.start_worker(name=name): name for name in ("gpu1", "gpu2")}

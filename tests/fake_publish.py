@@ -18,22 +18,25 @@ from shared.settings import get_settings
 from worker.training import pipeline
 
 
-def fake_train(weights_bytes: int):
-    def train(config, labels, train, val, staged, emit):
-        def save_model(folder):
-            (Path(folder) / "config.json").write_text("{}")
-            if os.environ.get("AVOCET_TEST_ENOSPC"):  # no small filesystem to fill: what a full one raises
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(folder) / "model.safetensors"))
-            with open(Path(folder) / "model.safetensors", "wb") as handle:
-                for _ in range(weights_bytes // 65536 + 1):
-                    handle.write(b"\0" * 65536)
+def fake_fit(weights_bytes: int):
+    """pipeline._fit without torch: an instant "training" whose model saves `weights_bytes` bytes."""
 
+    def save_pretrained(folder, **_):
+        (Path(folder) / "config.json").write_text("{}")
+        if os.environ.get("AVOCET_TEST_ENOSPC"):  # no small filesystem to fill: what a full one raises
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(folder) / "model.safetensors"))
+        with open(Path(folder) / "model.safetensors", "wb") as handle:
+            for _ in range(weights_bytes // 65536 + 1):
+                handle.write(b"\0" * 65536)
+
+    def fit(config, labels, train, val, staged, emit):
         tokenizer = SimpleNamespace(save_pretrained=lambda folder: (Path(folder) / "tokenizer.json").write_text("{}"))
-        trainer = SimpleNamespace(model=None, eval_dataset=None, predict=lambda _: None, save_model=save_model,
-                                  processing_class=tokenizer)  # fmt: skip
-        return trainer, SimpleNamespace(restore_best=lambda model: None)
+        promotion = SimpleNamespace(promote=True, reason="no current version to compare with")
+        return pipeline.RunResult(model=SimpleNamespace(save_pretrained=save_pretrained), tokenizer=tokenizer,
+                                  ngram=None, weight=1.0, best=None, scores={}, report={}, promotion=promotion,
+                                  timings={})  # fmt: skip
 
-    return train
+    return fit
 
 
 def main() -> int:
@@ -42,8 +45,7 @@ def main() -> int:
     parser.add_argument("--data", required=True)
     parser.add_argument("--weights-bytes", type=int, default=1024)
     args, _ = parser.parse_known_args()
-    pipeline._train = fake_train(args.weights_bytes)
-    pipeline._report = lambda prediction, labels: {}
+    pipeline._fit = fake_fit(args.weights_bytes)
     pipeline.build_training_info = lambda *a, **k: {"name": args.name, "model_key": "minilm", "val_macro_f1": 0.5}
 
     def emit(type_, message, **fields):
@@ -53,7 +55,7 @@ def main() -> int:
     config = pipeline.TrainConfig.from_params(FinetuneParams(name=args.name), data=Path(args.data),
                                               labels=["a", "b"], models_dir=settings.models_dir)  # fmt: skip
     info = pipeline.run_finetune(config, emit)
-    emit("complete", f"saved {info['model_dir']}", name=args.name, version=info["version"])
+    emit("complete", f"saved version {info['version']} of {args.name}", name=args.name, version=info["version"])
     return 0
 
 

@@ -54,6 +54,7 @@ def test_a_full_disk_while_publishing_fails_the_job_and_keeps_the_current_versio
     if not mounted:  # no tmpfs here: the same OSError a full disk raises, at the same write
         monkeypatch.setenv("AVOCET_TEST_ENOSPC", "1")
     command = [sys.executable, FAKE_PUBLISH, "--name", "m", "--data", str(data), "--weights-bytes", str(weights)]
+    run_sync(redis_client, jobs.create_job("full", "finetune", {"name": "m", "epochs": 1}, "api"))
     outcome = run_job(redis_client, "full", "finetune", {"name": "m", "epochs": 1}, worker="w1",
                       command_for=lambda kind, params: command)  # fmt: skip
     assert outcome.state == "failed"
@@ -92,6 +93,7 @@ def test_a_new_model_name_past_the_quota_is_507(make_client, tmp_path, fake_send
     client = make_client(max_models=1)
     staged = model_store.staging_dir(tmp_path / "models", "m")
     (staged / "config.json").write_text("{}")
+    model_store.write_training_info(staged, {"name": "m", "model_key": "minilm"})  # what makes a model published
     model_versions.publish_version(staged, tmp_path / "models", "m", keep=3)
     refused = client.post("/api/finetune/jobs", json={"epochs": 1, "name": "another"})
     assert refused.status_code == 507 and "AVOCET_MAX_MODELS" in refused.json()["detail"]

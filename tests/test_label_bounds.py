@@ -74,12 +74,11 @@ def test_a_celery_call_job_on_such_a_dataset_is_rejected_as_bad_input(redis_clie
     dataset_id = _stored_before_the_bound(tmp_path, [f"l{i}" for i in range(600)])
     settings = Settings(data_dir=tmp_path / "data", models_dir=tmp_path / "models", redis_url="redis://unused")
     monkeypatch.setattr(job_runner, "get_settings", lambda: settings)
-    outcome = job_runner.run_job(redis_client, "j1", "finetune", {"data": dataset_id}, worker="w",
-                                 command_for=lambda kind, params: ["false"])  # fmt: skip
-    assert outcome.state == "failed" and "labels: count" in outcome.message
+    job_runner.record_sent_job(redis_client, "j1", "finetune", {"data": dataset_id}, "celery")  # at `celery call`
     from shared import jobs
 
-    assert run_sync(redis_client, jobs.get_job("j1"))["error"]["code"] == "bad_input"
+    job = run_sync(redis_client, jobs.get_job("j1"))
+    assert job["state"] == "failed" and job["error"]["code"] == "bad_input" and "labels: count" in job["error"]["message"]
 
 
 def test_the_configured_label_set_is_bounded_too():

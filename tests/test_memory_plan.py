@@ -149,7 +149,7 @@ def test_oom_message_names_the_cause_and_both_fixes():
     assert message.startswith("out of memory: training bge-m3 at batch size 16 and 512 tokens")
     assert "the GPU (8.2 GB, of which other processes hold 5.1 GB)" in message
     assert "vLLM" in message and "--gpu-memory-utilization" in message and "nvidia-smi" in message
-    assert "--batch-size 8" in message and "--max-length 256" in message
+    assert "--batch-size 8" in message and "--max-tokens 256" in message
 
 
 def test_cli_reports_oom_with_exit_code_4_and_leaves_nothing_behind(tmp_path, monkeypatch, capsys):

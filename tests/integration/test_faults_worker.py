@@ -3,24 +3,22 @@ Celery's result state mirrors the job; a stopped (kill -STOP) training child fai
 a worker paused past its heartbeat is reaped and, resumed, writes and publishes nothing; a Redis outage past the
 heartbeat TTL and the stall timeout costs the run nothing; Redis losing its data ends the run `state_lost`.
 
-Its own Redis and worker (no API): the tests stop Redis and pause the worker. A thread plays the API's reaper.
+The one test harness's stack (tests/service_helpers.py: its own Redis, one worker, the API whose reaper fails jobs of
+a silent worker); the tests stop Redis and pause the worker.
 """
 
 import json
-import os
 import signal
 import subprocess
-import threading
 from pathlib import Path
 
 import psutil
 import pytest
 import redis
-from service_helpers import REPO, VENV_BIN, redis_outage, wait_until
+from service_helpers import REPO, VENV_BIN, new_live_stack, redis_outage, wait_until
 
-from shared import events, job_reaper, jobs, keys
+from shared import events, jobs, keys
 from shared.redis_ops import run_sync
-from devtools.redis_server import start_redis
 
 pytestmark = pytest.mark.integration
 
@@ -32,33 +30,17 @@ OUTAGE_S = max(jobs.HEARTBEAT_TTL_S, STALL_S) + 5
 
 
 class Stack:
-    """Redis, one worker (concurrency 1, queue gpu) and a reaper thread doing what each API process does."""
+    """The harness's LiveStack (API + one worker on its own Redis), driven the way ops scripts do: `celery call`,
+    `celery result`, the job store read directly."""
 
     def __init__(self, root: Path):
-        self.root, self.models_dir = root, root / "models"
-        self.redis = start_redis(root / "redis")
-        data = REPO / "data" / "email_score.jsonl.example"  # 20 rows: an epoch is a step and an evaluation
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AVOCET_")}
-        env.update(AVOCET_REDIS_URL=self.redis.url, AVOCET_MODELS_DIR=str(self.models_dir), AVOCET_SCORE_FILE=str(data),
-                   AVOCET_STALL_TIMEOUT_S=str(STALL_S), AVOCET_BENCHMARK_AFTER_FINETUNE="0", HF_HUB_OFFLINE="1",
-                   TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")  # fmt: skip
-        self.env, self.worker = env, None
+        self.live, self.redis = new_live_stack(root, stall_timeout_s=str(STALL_S))
+        self.models_dir, self.env = self.live.models_dir, self.live.env
         self._client = redis.Redis.from_url(self.redis.url, decode_responses=True, socket_timeout=3,
                                             socket_connect_timeout=3)  # fmt: skip
-        self.stop_reaper = threading.Event()
-        threading.Thread(target=self._reap, daemon=True).start()
 
     def client(self) -> redis.Redis:
         return self._client  # reconnects by itself after a Redis restart (same port)
-
-    def start_worker(self) -> None:
-        argv = [str(VENV_BIN / "celery"), "-A", "worker.queue.app", "worker", "-Q", "gpu", "--concurrency", "1",
-                "--prefetch-multiplier", "1", "-E", "-n", "faults@%h", "--loglevel", "INFO"]  # fmt: skip
-        log = open(self.root / "worker.log", "ab")
-        self.worker = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)  # fmt: skip
-        log.close()
-        wait_until(lambda: self.client().zcard(keys.WORKERS), 90, "the worker to come online")
 
     def call(self, **kwargs) -> str:
         argv = [str(VENV_BIN / "celery"), "-A", "worker.queue.app", "call", keys.TASK_FINETUNE, "--kwargs",
@@ -94,25 +76,11 @@ class Stack:
         done = subprocess.run(argv, cwd=REPO, env=self.env, capture_output=True, text=True, timeout=60)
         return json.loads(meta)["status"], done.stdout + done.stderr
 
-    def log_tail(self, lines: int = 40) -> str:
-        path = self.root / "worker.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
-
-    def _reap(self) -> None:
-        while not self.stop_reaper.wait(5):
-            try:
-                run_sync(self.client(), job_reaper.reap_stale())
-            except redis.RedisError:
-                pass  # Redis is down in some tests: the API's loop retries too
+    def log_tail(self) -> str:
+        return self.live.log_tail("worker", 40)
 
     def close(self) -> None:
-        self.stop_reaper.set()
-        if self.worker and self.worker.poll() is None:
-            os.killpg(self.worker.pid, signal.SIGTERM)
-            try:
-                self.worker.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.worker.pid, signal.SIGKILL)
+        self.live.stop_all()
         self.redis.stop()
 
 
@@ -120,7 +88,8 @@ class Stack:
 def stack(tmp_path_factory):
     stack = Stack(tmp_path_factory.mktemp("faults"))
     try:
-        stack.start_worker()
+        stack.live.start_api()
+        stack.live.start_worker()
         yield stack
     finally:
         stack.close()

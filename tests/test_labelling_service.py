@@ -147,3 +147,36 @@ def test_result_files_are_bounded_and_pruned(tmp_path):
     assert not old.exists() and fresh.is_dir()
     with pytest.raises(ValueError):
         job_results.job_folder(tmp_path, "../escape")
+
+
+def test_cli_score_follows_then_writes_the_predictions(tmp_path, capsys):
+    import httpx
+
+    from avocet_cli.client import ApiClient
+    from avocet_cli.main import main
+
+    job = {"id": "job-1", "kind": "score", "state": "queued", "name": "mine", "data": DS, "last_event_id": 1,
+           "submitted_at": "2026-01-01T10:00:00+00:00"}  # fmt: skip
+    done = {**job, "state": "succeeded", "result": {"results": [{"name": "predictions", "rows": 2}],
+                                                    "summary": {"predicted_by_label": {"a": 2}}}}  # fmt: skip
+    end = {"id": 2, "ts": "2026-01-01T10:00:02+00:00", "type": "complete", "message": "scored 2 rows", "data": {}}
+    seen = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path, request.url.params.get("name"), request.content))
+        if request.url.path == "/api/models/mine/score":
+            return httpx.Response(202, json=job)
+        if request.url.path.endswith("/events"):
+            return httpx.Response(200, content=f"id: 2\ndata: {json.dumps(end)}\n\n".encode(),
+                                  headers={"content-type": "text/event-stream"})  # fmt: skip
+        if request.url.path.endswith("/results"):
+            return httpx.Response(200, content=b'{"line": 1}\n{"line": 2}\n')
+        return httpx.Response(200, json=done)
+
+    client = ApiClient("http://api", transport=httpx.MockTransport(handle))
+    target = tmp_path / "predictions.jsonl"
+    assert main(["models", "score", "mine", "--dataset", DS, "-o", str(target)], client=client) == 0
+    assert json.loads(seen[0][3]) == {"data": DS}
+    assert ("GET", "/api/jobs/job-1/results", "predictions", b"") in seen
+    assert target.read_bytes() == b'{"line": 1}\n{"line": 2}\n'
+    assert "wrote 2 rows" in capsys.readouterr().err

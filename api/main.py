@@ -19,7 +19,8 @@ from api.deps import StrictQueryDep, TokenDep
 from api.errors import add_error_handlers
 from api.fanout import EventHub
 from api.headers import SecurityHeaders
-from api.routes import base_models, benchmark, datasets, finetune, health, jobs, models, predict, session, web
+from api.routes import (base_models, benchmark, datasets, finetune, health, jobs, models, predict, results, review,
+                        session, web)
 from api.security import TOKEN_HINT, RequestGuard
 from api.task_sender import TaskSender
 from shared import job_reaper
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None, *, sender=None, web_dist: Path 
     # Closed by default: every other API router needs the token when one is set, reads included. The token rule
     # lives here only: a route needs it by the router it belongs to, never by a dependency of its own.
     routers = (base_models.router, models.router, predict.router, datasets.router, finetune.router, benchmark.router,
-               jobs.router, jobs.seed_router)  # fmt: skip
+               review.router, jobs.router, results.router, jobs.seed_router)  # fmt: skip
     for router in routers:
         app.include_router(router, dependencies=[StrictQueryDep, TokenDep])
     app.include_router(web.web_router(web_dist or web.DEFAULT_DIST))  # last: its catch-all must not shadow the API

@@ -18,7 +18,7 @@ bounded queue the work goes through.
   classify_batch).
 - The first load still holds the GIL for about 0.2 s while torch's libraries load (perf/predict.py prints the
   slowest /api/health answer during it).
-- Which folder a (name, version) means is api/model_refs.py's; nothing here writes (the models volume may be
+- Which folder a (name, version) means is shared/model_refs.py's; nothing here writes (the models volume may be
   mounted read-only).
 """
 
@@ -36,7 +36,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from api.model_refs import LIST_HINT, ModelNotFound, ModelRef, resolve
+from shared.model_refs import LIST_HINT, ModelNotFound, ModelRef, resolve
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)

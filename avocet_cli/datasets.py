@@ -4,6 +4,7 @@ lists each bad line); this side only checks that the file is there."""
 import argparse
 from pathlib import Path
 
+from avocet_cli import review
 from avocet_cli.client import ApiClient
 from avocet_cli.errors import OK, CliError, read_file
 from avocet_cli.format import Output, when
@@ -22,7 +23,8 @@ def upload(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
         out.record(dataset)
         return OK
     again = " (the same bytes were uploaded before)" if response.status_code == 200 else ""
-    out.line(f"dataset {dataset.get('id')} {dataset.get('name')}{again}: {dataset.get('rows')} rows, "
+    out.line(f"dataset {dataset.get('id')} {dataset.get('name')}{again}: {dataset.get('rows')} rows "
+             f"({dataset.get('labelled_rows')} labelled), "
              f"{size(dataset.get('size_bytes'))}, sha256 {str(dataset.get('sha256'))[:12]}")  # fmt: skip
     out.line(f"labels: {labels(dataset.get('labels'))}")
     out.line(f"train on it: avocet jobs submit --dataset {dataset.get('id')}")
@@ -30,8 +32,8 @@ def upload(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
 
 
 def list_datasets(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
-    out.listing(client.get("/api/datasets"), ["ID", "NAME", "ROWS", "SIZE", "LABELS", "CREATED"],
-                lambda d: [d.get("id"), d.get("name"), d.get("rows"), size(d.get("size_bytes")),
+    out.listing(client.get("/api/datasets"), ["ID", "NAME", "ROWS", "LABELLED", "SIZE", "LABELS", "CREATED"],
+                lambda d: [d.get("id"), d.get("name"), d.get("rows"), d.get("labelled_rows"), size(d.get("size_bytes")),
                            len(d.get("labels") or {}), when(d.get("created_at"))], "no datasets")  # fmt: skip
     return OK
 
@@ -58,3 +60,4 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     p.set_defaults(run=upload)
     p = datasets.add_parser("list", parents=[common], help="uploaded datasets")
     p.set_defaults(run=list_datasets)
+    review.add_audit(datasets, common)

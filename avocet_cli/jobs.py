@@ -4,6 +4,7 @@ code; the job's parameters are checked by the API (a 422 names the flag), not he
 import argparse
 from typing import Any
 
+from avocet_cli import review
 from avocet_cli.client import ApiClient
 from shared.job_schema import Hyperparameters
 from shared.param_flags import add_hyperparameter_flags, flag_of, given_hyperparameters
@@ -135,7 +136,7 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     actions = jobs.add_subparsers(dest="action", required=True, metavar="ACTION")
     _add_submit(actions.add_parser("submit", parents=[common], help="queue a fine-tune (or benchmark) job"))
     p = actions.add_parser("list", parents=[common], help="jobs, newest first")
-    p.add_argument("--kind", choices=["finetune", "benchmark"])
+    p.add_argument("--kind", choices=["finetune", "benchmark", "audit", "score"])
     p.add_argument("--limit", type=int)
     p.add_argument("--before", metavar="JOB_ID", help="the page after this job (printed when there are more)")
     p.set_defaults(run=list_jobs)
@@ -153,6 +154,7 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
             p.add_argument("--after", type=int, default=0, metavar="EVENT_ID", help="only events after this id")
         if name == "cancel":
             p.add_argument("--wait", action="store_true", help="then wait until it has stopped (exit 3)")
+    review.add_results(actions, common)
 
 
 def _add_submit(p: argparse.ArgumentParser) -> None:

@@ -5,6 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
+from avocet_cli import review
 from avocet_cli.client import ApiClient
 from avocet_cli.errors import OK, CliError, read_file
 from avocet_cli.format import Output, number, score_text, when
@@ -85,7 +86,7 @@ def rollback(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
 
 
 def add_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    models = commands.add_parser("models", help="published models: list, predict, rollback").add_subparsers(
+    models = commands.add_parser("models", help="published models: list, predict, rollback, score").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
     p = models.add_parser("list", parents=[common], help="published fine-tuned models")
@@ -102,3 +103,4 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     p.add_argument("name", metavar="NAME", help="model name without the avocet- prefix")
     p.add_argument("--version", type=int, required=True)
     p.set_defaults(run=rollback)
+    review.add_score(models, common)

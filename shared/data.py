@@ -13,6 +13,8 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 REQUIRED_FIELDS = ("subject", "body", "label")
+TEXT_FIELDS = ("subject", "body")  # a row without a label (missing or null) is an unlabelled row: audit/score read it
+ID_CHARS = 200  # a row's `id` is the labelling tool's: kept (cut to this) so results can point back at the row
 BODY_CHARS = 400
 SPLIT_SEED = 42
 VAL_FRACTION = 0.2
@@ -32,6 +34,24 @@ class Example:
     @property
     def text(self) -> str:
         return model_text(self.subject, self.body)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A dataset row whose label may be missing (an inbox export): what the audit and score jobs read. `line` is the
+    1-based line number in the file, `id` the row's own `id` field (string or number) when it has one."""
+
+    subject: str
+    body: str
+    label: str | None
+    line: int
+    id: str | None = None
+
+    def example(self) -> Example:
+        """The labelled row the trainers take; only for a row with a label."""
+        if self.label is None:
+            raise ValueError(f"line {self.line} has no label")
+        return Example(self.subject, self.body, self.label, self.line)
 
 
 @dataclass
@@ -67,10 +87,14 @@ def read_jsonl(path: Path) -> list[Example]:
             "data/email_score.jsonl.example shows the format)"
         )
     text = path.read_bytes().decode("utf-8", errors="replace")  # bytes: text mode would also split on a lone \r
-    examples, problems = scan_lines(split_lines(text), max_problems=1)
+    rows, problems = scan_rows(split_lines(text), max_problems=1)
     if problems:
         number, problem = problems[0]
         raise DataError(f"{path}:{number}: {problem}")
+    examples = labelled(rows)
+    if rows and not examples:
+        raise DataError(f"{path}: none of its {len(rows)} rows has a label: training needs labelled rows (score the "
+                        "file with a published model, label some rows, then train)")  # fmt: skip
     return examples
 
 
@@ -81,22 +105,34 @@ def split_lines(text: str) -> list[str]:
     return text.split("\n")
 
 
+def labelled(rows: Iterable[Row]) -> list[Example]:
+    """The rows that have a label, as the Examples training uses (unlabelled rows are for audit and score only)."""
+    return [row.example() for row in rows if row.label is not None]
+
+
 def scan_lines(lines: Iterable[str], max_problems: int = 20) -> tuple[list[Example], list[tuple[int, str]]]:
-    """Parse JSONL lines (split_lines); returns the examples and the first `max_problems` problems (line, problem)."""
-    examples, problems = [], []
+    """Parse JSONL lines (split_lines); returns the labelled rows and the first `max_problems` problems."""
+    rows, problems = scan_rows(lines, max_problems)
+    return labelled(rows), problems
+
+
+def scan_rows(lines: Iterable[str], max_problems: int = 20) -> tuple[list[Row], list[tuple[int, str]]]:
+    """Parse JSONL lines (split_lines); returns every row, labelled or not, and the first `max_problems` problems
+    (line, problem)."""
+    rows, problems = [], []
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
-            examples.append(_parse_line(number, raw))
+            rows.append(_parse_line(number, raw))
         except DataError as exc:
             problems.append((number, str(exc)))
             if len(problems) >= max_problems:
                 break
-    return examples, problems
+    return rows, problems
 
 
-def _parse_line(number: int, raw: str) -> Example:
+def _parse_line(number: int, raw: str) -> Row:
     try:
         row = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -107,15 +143,27 @@ def _parse_line(number: int, raw: str) -> Example:
         raise DataError(f"not readable JSON ({exc}); each line must be one JSON object") from None
     if not isinstance(row, dict):
         raise DataError("expected a JSON object with subject, body and label")
-    for name in REQUIRED_FIELDS:
+    for name in TEXT_FIELDS:
         if not isinstance(row.get(name), str):
             problem = "is missing" if name not in row else "must be a string"
-            raise DataError(f"field {name!r} {problem} (required: {', '.join(REQUIRED_FIELDS)})")
-    if not row["label"].strip():
-        raise DataError("field 'label' is empty")
+            raise DataError(f"field {name!r} {problem} (required: {', '.join(REQUIRED_FIELDS)}; label may be "
+                            "missing or null on rows not labelled yet)")  # fmt: skip
+    label = row.get("label")
+    if label is not None and not isinstance(label, str):
+        raise DataError("field 'label' must be a string (or null on a row not labelled yet)")
+    if label is not None and not label.strip():
+        raise DataError("field 'label' is empty (leave it out, or null, on a row not labelled yet)")
     if not (row["subject"].strip() or row["body"].strip()):
         raise DataError("empty text: 'subject' and 'body' are both empty")
-    return Example(row["subject"], row["body"], row["label"].strip(), number)
+    return Row(row["subject"], row["body"], label.strip() if label is not None else None, number, _row_id(row))
+
+
+def _row_id(row: dict) -> str | None:
+    """The row's `id` as text when it is a string or a number (anything else is not an id the results can echo)."""
+    value = row.get("id")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return str(value)[:ID_CHARS]
 
 
 def load_examples(path: Path, labels: list[str]) -> LoadedData:

@@ -1,8 +1,9 @@
-"""Labelled datasets: uploads stored content-addressed in the data folder, and the configured score file listed
+"""Datasets: uploads stored content-addressed in the data folder, and the configured score file listed
 beside them. Torch-free; the API stores and describes them, the training CLI resolves a job's dataset id.
 
-Layout: <data_dir>/datasets/<id>.jsonl (the bytes as uploaded) and <id>.json (name, sha256, size, rows, labels,
-created_at). The id is `ds-` + the first 16 hex digits of the sha256, so the same bytes always get the same id and
+Layout: <data_dir>/datasets/<id>.jsonl (the bytes as uploaded) and <id>.json (name, sha256, size, rows,
+labelled_rows, labels, created_at). Rows may lack a label (an inbox export: audit and score read them, training
+skips them); `labels` counts the labelled rows. The id is `ds-` + the first 16 hex digits of the sha256, so the same bytes always get the same id and
 a second upload of them is the first one. The score file (AVOCET_SCORE_FILE, where the labelling tool writes) is the
 dataset `score-file`, described afresh whenever its size or modification time changes.
 """
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shared.atomic_files import write_atomically
-from shared.data import DataError, Example, scan_lines, split_lines
+from shared.data import DataError, Row, scan_rows, split_lines
 
 SCORE_FILE_ID = "score-file"
 ID_PATTERN = r"^(ds-[0-9a-f]{16}|score-file)$"
@@ -30,7 +31,7 @@ class QuotaError(DataError):
 
 
 class DatasetProblems(DataError):
-    """The upload is not a labelled JSONL file; `problems` lists (line, problem), first ones first."""
+    """The upload is not a JSONL file of rows; `problems` lists (line, problem), first ones first."""
 
     def __init__(self, problems: list[tuple[int, str]], message: str) -> None:
         super().__init__(message)
@@ -53,36 +54,46 @@ def store(
     `label_problem` (shared/label_rules.py, given by the caller: it needs the job schema, which imports this module)
     finds its labels past a bound, or when a new dataset would pass `max_count` datasets or `max_total_bytes` in all
     (QuotaError)."""
-    examples = parse(content)
+    rows = parse(content)
     if label_problem is not None:
-        _check_labels(examples, label_problem)
+        _check_labels(rows, label_problem)
     digest = hashlib.sha256(content).hexdigest()
     dataset_id = f"ds-{digest[:16]}"
     meta_path = folder(data_dir) / f"{dataset_id}.json"
     if meta_path.is_file():
         return json.loads(meta_path.read_text(encoding="utf-8")), False
     _check_quota(data_dir, len(content), max_count, max_total_bytes)
-    meta = {"id": dataset_id, "name": name, "sha256": digest, "size_bytes": len(content), "rows": len(examples),
-            "labels": dict(sorted(Counter(e.label for e in examples).items())),
+    meta = {"id": dataset_id, "name": name, "sha256": digest, "size_bytes": len(content), **counts(rows),
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "source": "upload"}  # fmt: skip
     write_atomically(folder(data_dir) / f"{dataset_id}.jsonl", content)
     write_atomically(meta_path, json.dumps(meta, indent=2).encode())  # last: its presence means complete
     return meta, True
 
 
-def parse(content: bytes) -> list[Example]:
+def counts(rows: list[Row]) -> dict:
+    """`rows` (all), `labelled_rows` and `labels` ({label: labelled rows}) of a dataset's metadata."""
+    labels = Counter(r.label for r in rows if r.label is not None)
+    return {"rows": len(rows), "labelled_rows": sum(labels.values()), "labels": dict(sorted(labels.items()))}
+
+
+def read_rows(path: Path) -> list[Row]:
+    """Every readable row of a stored dataset, labelled or not (what the audit and score jobs read)."""
+    return scan_rows(split_lines(Path(path).read_bytes().decode("utf-8", "replace")))[0]
+
+
+def parse(content: bytes) -> list[Row]:
     """The rows of a JSONL upload, or DatasetProblems naming the first bad lines."""
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DatasetProblems([], f"not UTF-8 text (byte {exc.start}): save the file as UTF-8 JSONL") from None
-    examples, problems = scan_lines(split_lines(text))
+    rows, problems = scan_rows(split_lines(text))
     if problems:
         raise DatasetProblems(problems, f"{len(problems)}{'+' if len(problems) >= 20 else ''} bad lines, first at "
                                         f"line {problems[0][0]}: {problems[0][1]}")  # fmt: skip
-    if not examples:
+    if not rows:
         raise DatasetProblems([], "the file holds no rows: one JSON object per line with subject, body and label")
-    return examples
+    return rows
 
 
 def _check_quota(data_dir: Path, size: int, max_count: int | None, max_total_bytes: int | None) -> None:
@@ -97,11 +108,11 @@ def _check_quota(data_dir: Path, size: int, max_count: int | None, max_total_byt
                          f"{max_total_bytes} in all (AVOCET_DATASETS_MAX_TOTAL_BYTES): {fix}")  # fmt: skip
 
 
-def _check_labels(examples: list[Example], label_problem: Callable[[list[str]], str | None]) -> None:
+def _check_labels(examples: list[Row], label_problem: Callable[[list[str]], str | None]) -> None:
     """DatasetProblems naming the bound and the first line of a label that breaks it."""
-    labels = dict.fromkeys(e.label for e in examples)
+    labels = dict.fromkeys(e.label for e in examples if e.label is not None)
     if problem := label_problem(labels):
-        bad = next((e for e in examples if label_problem([e.label])), None)
+        bad = next((e for e in examples if e.label is not None and label_problem([e.label])), None)
         raise DatasetProblems([(bad.line, problem)] if bad else [], problem)
 
 
@@ -162,12 +173,11 @@ def score_file_meta(score_file: Path) -> dict | None:
     key = (str(score_file), stat.st_size, stat.st_mtime_ns)
     if key not in _score_cache:
         content = Path(score_file).read_bytes()
-        examples, problems = scan_lines(split_lines(content.decode("utf-8", "replace")))
+        rows, problems = scan_rows(split_lines(content.decode("utf-8", "replace")))
         _score_cache.clear()
         _score_cache[key] = {
             "id": SCORE_FILE_ID, "name": Path(score_file).name, "sha256": hashlib.sha256(content).hexdigest(),
-            "size_bytes": stat.st_size, "rows": len(examples),
-            "labels": dict(sorted(Counter(e.label for e in examples).items())),
+            "size_bytes": stat.st_size, **counts(rows),
             "created_at": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds"),
             "source": "score_file", "problems": len(problems),
         }  # fmt: skip
@@ -176,10 +186,10 @@ def score_file_meta(score_file: Path) -> dict | None:
 
 def describe(path: Path, meta: dict, label_set: list[str]) -> dict:
     """Details for GET /api/datasets/{id}: what the label set would drop or skip, text lengths, a few rows."""
-    examples, _ = scan_lines(split_lines(Path(path).read_bytes().decode("utf-8", "replace")))
-    allowed, counts = set(label_set), Counter(e.label for e in examples)
-    dropped = {label: n for label, n in sorted(counts.items()) if label not in allowed}
-    skipped = {label: n for label, n in sorted(counts.items()) if label in allowed and n < 2}
+    examples = read_rows(path)
+    allowed, by_label = set(label_set), Counter(e.label for e in examples if e.label is not None)
+    dropped = {label: n for label, n in sorted(by_label.items()) if label not in allowed}
+    skipped = {label: n for label, n in sorted(by_label.items()) if label in allowed and n < 2}
     return {
         **meta, "label_set": label_set,
         "dropped": [{"label": k, "rows": n, "why": "not in the label set"} for k, n in dropped.items()]
@@ -199,6 +209,9 @@ def _stats(values: list[int]) -> dict:
 
 def _read_meta(path: Path) -> dict | None:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        meta = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    if isinstance(meta, dict) and "labelled_rows" not in meta:  # stored before unlabelled rows: every row had one
+        meta["labelled_rows"] = meta.get("rows", 0)
+    return meta

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from shared.data import SPLIT_SEED
 from shared.data_files import check_data, check_model, model_location, sources_in
+from shared.datasets import ID_PATTERN as DATASET_ID_PATTERN
 from shared.event_types import TERMINAL_TYPES
 from shared.job_states import JobState
 from shared.model_store import NAME_PATTERN, NAME_RULE
@@ -108,7 +109,55 @@ class BenchmarkParams(BaseModel):
         return check_data(value, sources_in(info.context))
 
 
-PARAMS = {"finetune": FinetuneParams, "benchmark": BenchmarkParams}
+DatasetId = Annotated[str, Field(pattern=DATASET_ID_PATTERN, description="a dataset id (ds-<16 hex> or score-file)")]
+MAX_ISSUE_ROWS = 100_000
+
+
+class AuditOptions(BaseModel):
+    """A label audit's options: the body of POST /api/datasets/{id}/audit (the path names the dataset)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["quick", "thorough"] = Field(
+        "quick", description="quick: the n-gram model per fold (seconds on a CPU); thorough: a fine-tune per fold "
+        "(for the GPU box).")  # fmt: skip
+    folds: int = Field(5, ge=2, le=10, description="Cross-validation folds, 2-10.")
+    model: str = Field(DEFAULT_MODEL, max_length=200, description="Base model of the thorough method's fine-tunes.")
+    limit: int = Field(1000, ge=1, le=MAX_ISSUE_ROWS, description="Most suspected issues written, best first.")
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str, info: ValidationInfo) -> str:
+        return check_model(value, sources_in(info.context))
+
+
+class AuditParams(AuditOptions):
+    """The one declaration of a label audit's parameters (the API, `avocet.audit` kwargs, `python -m worker.audit`):
+    out-of-fold probabilities for every labelled row, then the rows whose given label is likely wrong, ranked."""
+
+    data: DatasetId
+
+
+class ScoreOptions(BaseModel):
+    """A score job's options: the body of POST /api/models/{name}/score (the path names the model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(None, ge=1, le=1_000_000, description="The model's version; default the current one.")
+    data: DatasetId
+    top_k: int = Field(3, ge=1, le=10, description="Labels listed per row, best first.")
+    label_next: int = Field(200, ge=0, le=10_000, description="Unlabelled rows the label-next ranking keeps.")
+
+
+class ScoreParams(ScoreOptions):
+    """The one declaration of a score job's parameters (the API, `avocet.score` kwargs, `python -m worker.scoring`):
+    predictions for every row of a dataset, the rows to label next and the labelled rows the model disagrees with."""
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=64, description="A published model's name (GET /api/models).")
+
+
+PARAMS = {"finetune": FinetuneParams, "benchmark": BenchmarkParams, "audit": AuditParams, "score": ScoreParams}
+JobKind = Literal["finetune", "benchmark", "audit", "score"]
 
 
 def explain(exc: ValidationError) -> str:
@@ -158,7 +207,7 @@ class Job(BaseModel):
     """The public job record (docs/contracts.md); the id is the Celery task id."""
 
     id: str
-    kind: Literal["finetune", "benchmark"]
+    kind: JobKind
     model: str | None = None
     epochs: int | None = None
     name: str | None = None
@@ -182,13 +231,13 @@ def record_fields(kind: str, params: BaseModel | dict[str, Any]) -> dict[str, An
     task kwargs that failed validation, so that a bad `celery call` still lists with what it asked for."""
     valid = isinstance(params, BaseModel)
     values = params.model_dump(mode="json") if valid else params
-    model = values.get("model") if kind == "finetune" else values.get("models")
+    model = values.get("models") if kind == "benchmark" else values.get("model")
     if isinstance(model, list):
         model = ",".join(str(m) for m in model)
     epochs = values.get("epochs", DEFAULT_EPOCHS) if kind == "finetune" else None
     name, data = values.get("name"), values.get("data")
     return {
-        "model": model if isinstance(model, str) else (DEFAULT_MODEL if kind == "finetune" else None),
+        "model": model if isinstance(model, str) else (DEFAULT_MODEL if kind in ("finetune", "audit") else None),
         "epochs": epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None,
         "name": name if isinstance(name, str) else None,
         "data": data if isinstance(data, str) else None,

@@ -9,7 +9,9 @@ PREFIX = "avocet"
 QUEUE = "gpu"
 TASK_FINETUNE = "avocet.finetune"
 TASK_BENCHMARK = "avocet.benchmark"
-TASKS = {"finetune": TASK_FINETUNE, "benchmark": TASK_BENCHMARK}
+TASK_AUDIT = "avocet.audit"
+TASK_SCORE = "avocet.score"
+TASKS = {"finetune": TASK_FINETUNE, "benchmark": TASK_BENCHMARK, "audit": TASK_AUDIT, "score": TASK_SCORE}
 KIND_OF_TASK = {name: kind for kind, name in TASKS.items()}
 SOURCE_HEADER = "avocet_source"  # task message header: who queued it when not `celery call` (the worker's follow-ups)
 

@@ -41,9 +41,22 @@ def check_labels(labels: Iterable[str]) -> None:
 
 
 def check_job_labels(data: str | None, labels: list[str] | None, settings: Any) -> None:
-    """A job without `labels` on an uploaded dataset trains on the dataset's own labels: bound those too."""
+    """A job without `labels` on an uploaded dataset trains on the dataset's own labels: bound those too. A dataset
+    id with no labelled row at all (an inbox export) has nothing to train on."""
+    check_labelled(data, settings)
     if labels is not None or data is None or data == datasets.SCORE_FILE_ID or not datasets.is_dataset_id(data):
         return  # an explicit list (the schema's bounds), or the configured labels (bounded in settings)
     meta = datasets.get(settings.data_dir, settings.score_file, data)
     if meta and (problem := label_problem(meta.get("labels") or {})):
         raise LabelBoundError(f"{problem} (dataset {data}); pass `labels` to train on at most {MAX_LABELS} of them")
+
+
+def check_labelled(data: str | None, settings: Any) -> None:
+    """A fine-tune trains on the labelled rows only: a dataset (id) without one is refused before it is queued."""
+    if data is not None and not datasets.is_dataset_id(data):
+        return  # a file name: its reader says what is wrong with it
+    meta = datasets.get(settings.data_dir, settings.score_file, data or datasets.SCORE_FILE_ID)
+    if meta and meta.get("rows") and not meta.get("labelled_rows"):
+        raise LabelBoundError(f"labels: none: dataset {meta['id']} has {meta['rows']} rows and none has a label, so "
+                              "there is nothing to train on; label some rows (POST /api/models/{name}/score ranks "
+                              "the ones to label first) and upload it again")  # fmt: skip

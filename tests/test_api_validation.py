@@ -98,6 +98,8 @@ def test_openapi_documents_every_endpoint(make_client):
         "/api/models": {"get"}, "/api/models/{name}": {"get", "delete"}, "/api/models/{name}/rollback": {"post"}, "/api/models/{name}/predict": {"post"},
         "/api/models/{name}/versions/{version}": {"delete"}, "/api/datasets": {"get", "post"},
         "/api/datasets/{dataset_id}": {"get", "delete"}, "/api/session": {"get", "post", "delete"},
+        "/api/datasets/{dataset_id}/audit": {"post"}, "/api/models/{name}/score": {"post"},
+        "/api/jobs/{job_id}/results": {"get"},
     }  # fmt: skip
     assert {path: set(ops) for path, ops in schema["paths"].items()} == expected
     events_op = schema["paths"]["/api/jobs/{job_id}/events"]["get"]

@@ -1,4 +1,4 @@
-"""Datasets: upload a labelled JSONL file, list and inspect them, delete one no job needs.
+"""Datasets: upload a JSONL file (rows may lack a label: an inbox export to audit or score), list and inspect them, delete one no job needs.
 
 curl -F file=@emails.jsonl localhost:8000/api/datasets
 curl --data-binary @emails.jsonl -H 'content-type: application/x-ndjson' 'localhost:8000/api/datasets?name=emails'
@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from api.deps import RedisDep, SettingsDep
@@ -30,8 +30,9 @@ class Dataset(BaseModel):
     name: str
     sha256: str
     size_bytes: int
-    rows: int
-    labels: dict[str, int]  # label -> rows
+    rows: int  # all rows, labelled or not
+    labelled_rows: int = Field(description="Rows with a label: what a fine-tune trains on and an audit checks")
+    labels: dict[str, int]  # label -> labelled rows
     created_at: str
     source: str  # upload | score_file
 
@@ -57,7 +58,7 @@ def default_labels(meta: dict, configured: list[str]) -> list[str]:
              responses={200: {"model": Dataset, "description": "These bytes were uploaded before"},
                         413: {"description": "Larger than AVOCET_DATASET_MAX_BYTES"},
                         507: {"description": "Past AVOCET_MAX_DATASETS or AVOCET_DATASETS_MAX_TOTAL_BYTES"},
-                        422: {"description": "Not labelled JSONL: detail.errors lists the first bad lines"}})  # fmt: skip
+                        422: {"description": "Not JSONL rows: detail.errors lists the first bad lines"}})  # fmt: skip
 async def create_dataset(
     request: Request, settings: SettingsDep,
     name: Annotated[str | None, Query(max_length=200, description="for raw uploads; default the file name")] = None,

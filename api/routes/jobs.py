@@ -1,14 +1,15 @@
-"""Jobs of every kind (fine-tune and benchmark): list, inspect, follow their events (SSE), cancel.
+"""Jobs of every kind (fine-tune, benchmark, audit, score): list, inspect, follow their events (SSE), cancel.
 
 curl localhost:8000/api/jobs?kind=finetune
 curl -N localhost:8000/api/jobs/<id>/events
 curl -X POST localhost:8000/api/jobs/<id>/cancel
 The seed's paths under /api/finetune/jobs answer the same (kept for existing clients, hidden from the schema).
-Jobs are created by kind: POST /api/finetune/jobs, POST /api/benchmark/jobs.
+Jobs are created by kind: POST /api/finetune/jobs, POST /api/benchmark/jobs, POST /api/datasets/{id}/audit,
+POST /api/models/{name}/score; an audit or score job's result files: GET /api/jobs/{id}/results (api/routes/results.py).
 """
 
 import logging
-from typing import Annotated, Literal
+from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, HTTPException, Query, Response, status
@@ -16,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from api.deps import HubDep, LastEventIdDep, RedisDep, SenderDep, SettingsDep
 from api.sse import event_response
 from shared import events, job_queries, jobs
-from shared.job_schema import EventPage, Job, with_estimate
+from shared.job_schema import EventPage, Job, JobKind, with_estimate
 from shared.job_states import TERMINAL_STATES
 from shared.public_paths import scrub, server_roots
 from shared.redis_ops import run_async
@@ -41,7 +42,7 @@ async def _job_or_404(redis, job_id: str) -> dict:
 
 async def read_jobs(
     redis: RedisDep, response: Response, settings: SettingsDep,
-    kind: Annotated[Literal["finetune", "benchmark"] | None, Query(description="only jobs of this kind")] = None,
+    kind: Annotated[JobKind | None, Query(description="only jobs of this kind")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: Annotated[str | None, Query(max_length=64, description="cursor: jobs older than this job id")] = None,
 ) -> list[dict]:

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.model_refs import ModelNotFound
+from shared.model_refs import ModelNotFound
 from api.predictor import Overloaded, Predictor
 from api.routes.models import ModelName
 

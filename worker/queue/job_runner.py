@@ -20,11 +20,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
-from shared import events, job_lease, jobs, model_versions
+from shared import datasets, events, job_lease, job_results, jobs, model_refs, model_versions
 from shared.data_files import SourceError, Sources, to_paths, untrusted_context
 from shared.event_types import ABORT, PROGRESS_FIELDS, PUBLISH, PUBLISH_REQUEST, TERMINAL_TYPES
 from shared.job_schema import PARAMS, child_args, explain, record_fields
@@ -37,7 +38,8 @@ from worker.queue.job_link import REDIS_UNAVAILABLE, JobLink
 
 log = logging.getLogger(__name__)
 
-CLI_MODULES = {"finetune": "worker.training", "benchmark": "worker.benchmark"}
+CLI_MODULES = {"finetune": "worker.training", "benchmark": "worker.benchmark", "audit": "worker.audit",
+               "score": "worker.scoring"}  # fmt: skip
 STALLED, TIME_LIMIT = "stalled", "time_limit"
 DISK_FULL = "No space left on device"  # ENOSPC as a Python traceback prints it: the run failed on a full disk
 
@@ -66,7 +68,7 @@ def build_command(kind: str, params: BaseModel) -> list[str]:
     return [sys.executable, "-m", CLI_MODULES[kind], *child_args(params), "--json", *extra]
 
 
-BAD_TASK = (ValidationError, SourceError, LabelBoundError, model_versions.ModelQuotaError)
+BAD_TASK = (ValidationError, SourceError, LabelBoundError, model_versions.ModelQuotaError, model_refs.ModelNotFound)
 
 
 def validate_task(kind: str, kwargs: dict[str, Any]) -> BaseModel:
@@ -77,6 +79,10 @@ def validate_task(kind: str, kwargs: dict[str, Any]) -> BaseModel:
     if kind == "finetune":
         check_job_labels(params.data, params.labels, settings)  # a dataset's own labels are bounded too
         model_versions.check_room(settings.models_dir, params.name or params.model, settings.max_models)
+    if kind in job_results.RESULT_KINDS and datasets.get(settings.data_dir, settings.score_file, params.data) is None:
+        raise SourceError(f"no dataset {params.data!r}: upload it (POST /api/datasets) or list them (GET /api/datasets)")
+    if kind == "score":
+        model_refs.resolve(settings.models_dir, params.name, params.version)  # ModelNotFound names what exists
     return params
 
 
@@ -125,12 +131,28 @@ def run_job(
         return Outcome(str(job.get("state")), jobs.error_message(job))
     record = _record_as_claimed(redis, job_id, kind, checked, worker)
     run = _JobRun(JobLink(redis, job_id, lease, record), limits or Limits.from_settings())
+    results = None
     try:
-        result = run_child(command_for(kind, params), run.on_line, run.should_stop, env=_child_env())
+        results = _results_folder(kind, job_id)
+        command = command_for(kind, params) + (["--results-dir", str(results)] if results else [])
+        result = run_child(command, run.on_line, run.should_stop, env=_child_env())
     except Exception as exc:  # the job must not stay "running" because the worker side broke
         log.exception("job %s: running the CLI failed", job_id)
-        return run.end_failed(f"the worker could not run the job: {exc}", "worker_error")
-    return run.finish(result)
+        outcome = run.end_failed(f"the worker could not run the job: {exc}", "worker_error")
+    else:
+        outcome = run.finish(result)
+    if results and outcome.state != "succeeded":
+        job_results.discard(results)  # a failed or cancelled run's files are no result
+    return outcome
+
+
+def _results_folder(kind: str, job_id: str) -> Path | None:
+    """Where an audit or score job's child writes its result files (shared/job_results.py), made empty; None for
+    the kinds without result files."""
+    if kind not in job_results.RESULT_KINDS:
+        return None
+    settings = get_settings()
+    return job_results.prepare(settings.models_dir, job_id, events.retention_seconds(settings.event_retention_days))
 
 
 def _record_as_claimed(redis: Any, job_id: str, kind: str, params: BaseModel, worker: str) -> dict[str, Any]:

@@ -70,3 +70,15 @@ def finetune(self, *args: Any, **kwargs: Any) -> dict[str, str]:
 def benchmark(self, *args: Any, **kwargs: Any) -> dict[str, str]:
     """Score every available classifier: kwargs as BenchmarkParams."""
     return _run(self, "benchmark", args, kwargs)
+
+
+@app.task(name=keys.TASK_AUDIT, bind=True, throws=(JobFailed,))
+def audit(self, *args: Any, **kwargs: Any) -> dict[str, str]:
+    """Find the rows of a dataset whose label is probably wrong: kwargs as AuditParams."""
+    return _run(self, "audit", args, kwargs)
+
+
+@app.task(name=keys.TASK_SCORE, bind=True, throws=(JobFailed,))
+def score(self, *args: Any, **kwargs: Any) -> dict[str, str]:
+    """Predict every row of a dataset with a published model and rank the rows to label next: kwargs as ScoreParams."""
+    return _run(self, "score", args, kwargs)

@@ -1,5 +1,6 @@
-"""Which published folder a predict request means: (name, version) -> the version's folder and the identity of its
-files (a legacy plain folder is version 1: shared/model_versions.py). Read only."""
+"""Which published folder a model name means: (name, version) -> the version's folder and the identity of its
+files (a legacy plain folder is version 1: shared/model_versions.py). Predict (api/predictor.py) and the score job
+(worker/scoring/) both load through it, so they serve the same version for the same name. Read only."""
 
 import os
 from dataclasses import dataclass

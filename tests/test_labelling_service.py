@@ -1,0 +1,149 @@
+"""The labelling loop's service side without a worker: unlabelled rows in uploads, the audit and score job parameters
+and records, their routes, and the results route (fakeredis; result files written as the CLI child writes them)."""
+
+import json
+import time
+
+import pytest
+from pydantic import ValidationError
+
+from shared import job_results, jobs
+from shared.job_schema import AuditParams, ScoreParams, record_fields
+from shared.redis_ops import run_sync
+
+NDJSON = {"content-type": "application/x-ndjson"}
+DS = "ds-0123456789abcdef"
+
+
+def _rows(*labels, ids: bool = False) -> bytes:
+    rows = []
+    for i, label in enumerate(labels):
+        row = {"subject": f"subject {i}", "body": f"body {i} " * 3}
+        if label != "missing":
+            row["label"] = label
+        if ids:
+            row["id"] = f"r{i}"
+        rows.append(json.dumps(row))
+    return "\n".join(rows).encode()
+
+
+def _client(make_client, tmp_path):
+    return make_client(data_dir=tmp_path / "data", score_file=tmp_path / "data" / "email_score.jsonl")
+
+
+def test_params_bounds_and_defaults():
+    audit = AuditParams(data=DS)
+    assert (audit.method, audit.folds, audit.model, audit.limit) == ("quick", 5, "minilm", 1000)
+    score = ScoreParams(name="minilm", data="score-file")
+    assert (score.version, score.top_k, score.label_next) == (None, 3, 200)
+    for bad in ({"folds": 1}, {"folds": 11}, {"method": "slow"}, {"limit": 100_001}, {"data": "../etc/passwd"},
+                {"data": "/tmp/x.jsonl"}, {"extra": 1}):  # fmt: skip
+        with pytest.raises(ValidationError):
+            AuditParams.model_validate({"data": DS, **bad})
+    for bad in ({"top_k": 0}, {"top_k": 11}, {"label_next": 10_001}, {"name": "../x"}, {"version": 0}):
+        with pytest.raises(ValidationError):
+            ScoreParams.model_validate({"name": "minilm", "data": DS, **bad})
+
+
+def test_records_name_what_the_job_reads():
+    audit = record_fields("audit", AuditParams(data=DS, method="thorough"))
+    assert (audit["data"], audit["model"], audit["name"], audit["epochs"]) == (DS, "minilm", None, None)
+    score = record_fields("score", ScoreParams(name="mine", data=DS))
+    assert (score["data"], score["name"], score["model"]) == (DS, "mine", None)
+    assert record_fields("audit", {"data": 5, "folds": "x"})["data"] is None  # bad celery kwargs still list
+
+
+def test_unlabelled_rows_upload_and_describe(make_client, tmp_path):
+    client = _client(make_client, tmp_path)
+    content = _rows("a", "missing", None, "b", ids=True)
+    created = client.post("/api/datasets", content=content, headers=NDJSON)
+    assert created.status_code == 201, created.text
+    meta = created.json()
+    assert (meta["rows"], meta["labelled_rows"], meta["labels"]) == (4, 2, {"a": 1, "b": 1})
+    detail = client.get(f"/api/datasets/{meta['id']}").json()
+    assert detail["labelled_rows"] == 2 and [p["label"] for p in detail["preview"]] == ["a", None, None, "b"]
+    bad = client.post("/api/datasets", content=_rows("a") + b'\n{"subject": "s", "body": "b", "label": 3}',
+                      headers=NDJSON)  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["detail"]["errors"][0]["line"] == 2
+    assert "'label' must be a string" in bad.json()["detail"]["errors"][0]["problem"]
+
+
+def test_finetune_and_audit_refuse_a_dataset_without_labels(make_client, tmp_path, fake_sender):
+    client = _client(make_client, tmp_path)
+    inbox = client.post("/api/datasets", content=_rows("missing", None), headers=NDJSON).json()
+    refused = client.post("/api/finetune/jobs", json={"model": "minilm", "data": inbox["id"]})
+    assert refused.status_code == 422 and "none has a label" in refused.json()["detail"]
+    audit = client.post(f"/api/datasets/{inbox['id']}/audit", json={})
+    assert audit.status_code == 422 and "no labelled rows" in audit.json()["detail"]
+    assert fake_sender.sent == []
+
+
+def test_audit_and_score_routes_queue_or_say_what_is_missing(make_client, tmp_path, fake_sender):
+    client = _client(make_client, tmp_path)
+    dataset = client.post("/api/datasets", content=_rows("a", "a", "b", "b", "missing"), headers=NDJSON).json()
+    job = client.post(f"/api/datasets/{dataset['id']}/audit", json={"folds": 2})
+    assert job.status_code == 202, job.text
+    assert job.json()["kind"] == "audit" and job.json()["data"] == dataset["id"]
+    assert fake_sender.sent == [("audit", job.json()["id"], {"folds": 2, "data": dataset["id"]})]
+    assert client.post(f"/api/datasets/{dataset['id']}/audit").status_code == 202  # no body: the defaults
+    assert client.post(f"/api/datasets/{DS}/audit", json={}).status_code == 404
+    assert client.post(f"/api/datasets/{dataset['id']}/audit", json={"folds": 20}).status_code == 422
+    missing = client.post("/api/models/nobody/score", json={"data": dataset["id"]})
+    assert missing.status_code == 404 and "no published model 'nobody'" in missing.json()["detail"]
+    assert client.post("/api/models/nobody/score", json={}).status_code == 422  # data is required
+    assert client.get("/api/jobs?kind=audit").json()[0]["kind"] == "audit"
+
+
+def _job_with_results(redis, models_dir, job_id: str, kind: str = "audit", state: str = "succeeded") -> None:
+    run_sync(redis, jobs.create_job(job_id, kind, {"data": DS}, "api"))
+    if state == "queued":
+        return
+    run_sync(redis, jobs.claim(job_id, "w1"))
+    if state == "succeeded":
+        folder = job_results.prepare(models_dir, job_id, 3600)
+        rows = [{"rank": n, "line": n + 1, "id": None} for n in range(1, 6)]
+        written = job_results.write(folder, "issues", rows)
+        run_sync(redis, jobs.succeed(job_id, "done", {"results": [{"name": "issues", "rows": written}],
+                                                          "summary": {"issues": written}}))  # fmt: skip
+    elif state == "failed":
+        run_sync(redis, jobs.fail(job_id, "label 'x' has 1 row", "bad_input"))
+
+
+def test_results_route(make_client, redis_client, tmp_path):
+    client = make_client()
+    models_dir = tmp_path / "models"
+    _job_with_results(redis_client, models_dir, "job-ok")
+    response = client.get("/api/jobs/job-ok/results?name=issues&limit=2")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/x-ndjson")
+    assert [json.loads(line)["rank"] for line in response.text.splitlines()] == [1, 2]
+    assert len(client.get("/api/jobs/job-ok/results").text.splitlines()) == 5  # default: the first file, whole
+    record = client.get("/api/jobs/job-ok").json()
+    assert record["result"] == {"results": [{"name": "issues", "rows": 5}], "summary": {"issues": 5}}
+    assert str(tmp_path) not in response.text + json.dumps(record)
+
+    other = client.get("/api/jobs/job-ok/results?name=predictions")
+    assert other.status_code == 404 and "it has issues" in other.json()["detail"]
+    assert client.get("/api/jobs/nope/results").status_code == 404
+    assert client.get("/api/jobs/job-ok/results?limit=0").status_code == 422
+    assert client.get("/api/jobs/job-ok/results?name=../x").status_code == 422
+    _job_with_results(redis_client, models_dir, "job-running", state="running")
+    busy = client.get("/api/jobs/job-running/results")
+    assert busy.status_code == 409 and "running" in busy.json()["detail"]
+    _job_with_results(redis_client, models_dir, "job-failed", state="failed")
+    failed = client.get("/api/jobs/job-failed/results")
+    assert failed.status_code == 404 and "label 'x' has 1 row" in failed.json()["detail"]
+    _job_with_results(redis_client, models_dir, "job-train", kind="finetune", state="queued")
+    assert "only audit and score" in client.get("/api/jobs/job-train/results").json()["detail"]
+    job_results.discard(job_results.job_folder(models_dir, "job-ok"))  # past the retention
+    gone = client.get("/api/jobs/job-ok/results")
+    assert gone.status_code == 404 and "AVOCET_EVENT_RETENTION_DAYS" in gone.json()["detail"]
+
+
+def test_result_files_are_bounded_and_pruned(tmp_path):
+    old = job_results.prepare(tmp_path, "old-job", 3600)
+    assert job_results.write(old, "issues", ({"n": n} for n in range(10)), limit=3) == 3
+    assert not list(old.glob("*.part"))
+    fresh = job_results.prepare(tmp_path, "new-job", 3600, now=time.time() + 7200)  # old-job is 2 h old by then
+    assert not old.exists() and fresh.is_dir()
+    with pytest.raises(ValueError):
+        job_results.job_folder(tmp_path, "../escape")

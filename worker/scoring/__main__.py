@@ -1,0 +1,5 @@
+import sys
+
+from worker.scoring.cli import main
+
+sys.exit(main())

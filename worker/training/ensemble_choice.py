@@ -61,13 +61,19 @@ def halves(truth: np.ndarray) -> np.ndarray:
 
 def cross_fitted(epoch_probs: list[np.ndarray], ngram, truth, n_labels: int, weights=WEIGHTS) -> np.ndarray:
     """Predicted label ids for every row, each half predicted by the choice made on the other half."""
+    return cross_fitted_probabilities(epoch_probs, ngram, truth, n_labels, weights).argmax(-1)
+
+
+def cross_fitted_probabilities(epoch_probs: list[np.ndarray], ngram, truth, n_labels: int,
+                               weights=WEIGHTS) -> np.ndarray:  # fmt: skip
+    """(rows, labels): each half's probabilities from the (epoch, weight) chosen on the other half, so no row's own
+    label takes part in the choice that predicts it (the label audit's thorough folds rely on that)."""
     truth = np.asarray(truth)
-    side, predicted = halves(truth), np.zeros(len(truth), dtype=int)
+    side, out = halves(truth), np.zeros_like(epoch_probs[0], dtype=np.float64)
     for half in (0, 1):
         scoring, choosing = np.flatnonzero(side == half), np.flatnonzero(side != half)
         if len(scoring) == 0:
             continue
         choice = choose(epoch_probs, ngram, truth, n_labels, choosing if len(choosing) else scoring, weights)
-        probs = blend(epoch_probs[choice.epoch_index], ngram, choice.weight)
-        predicted[scoring] = probs[scoring].argmax(-1)
-    return predicted
+        out[scoring] = blend(epoch_probs[choice.epoch_index], ngram, choice.weight)[scoring]
+    return out

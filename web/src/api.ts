@@ -142,15 +142,9 @@ async function jobsPage(query: JobsQuery = {}): Promise<{ jobs: Job[]; nextBefor
   return { jobs: (await res.json()) as Job[], nextBefore: res.headers.get('x-next-before') || null }
 }
 
-/**
- * Routes of the labelling loop (contract section 2), written while the API for them is built on another branch: not
- * in the generated schema yet, so not checked against it. Once `npm run gen:types` knows them, use get/post instead.
- */
-const loopRoute = (route: string, params: Record<string, string>, query: object = {}) => routeUrl(route, params, query)
-
 /** Where a job's result file downloads from (JSONL; `limit` rows at most, every row without it). */
 function resultsUrl(id: string, name: string, limit?: number): string {
-  return loopRoute('/api/jobs/{job_id}/results', { job_id: id }, { name, limit })
+  return get('/api/jobs/{job_id}/results', { job_id: id }, { name, limit })
 }
 
 /** A job's result file read into rows the guard accepts (409 while the job has none yet, 404 naming what is missing). */
@@ -186,7 +180,7 @@ export const api = {
   uploadDataset,
   /** 409 while a queued or running job uses it, and for the score file. */
   deleteDataset: (id: string) => request<null>(del('/api/datasets/{dataset_id}', { dataset_id: id }), { method: 'DELETE' }),
-  /** Both kinds, newest first. */
+  /** Every kind, newest first. */
   jobs: (query: JobsQuery = {}) => request<Job[]>(get('/api/jobs', {}, query)),
   jobsPage,
   job: (id: string) => request<Job>(get('/api/jobs/{job_id}', { job_id: id })),
@@ -196,9 +190,9 @@ export const api = {
   cancelJob: (id: string) => request<Job>(post('/api/jobs/{job_id}/cancel', { job_id: id }), { method: 'POST' }),
   /** Label audit of a dataset's labelled rows: 202 with the queued job. */
   startAudit: (datasetId: string, body: AuditBody = {}) =>
-    request<Job>(loopRoute('/api/datasets/{dataset_id}/audit', { dataset_id: datasetId }), send(body)),
+    request<Job>(post('/api/datasets/{dataset_id}/audit', { dataset_id: datasetId }), send(body)),
   /** Predictions for every row of `body.data` with a published model, and the label-next ranking. */
-  startScore: (name: string, body: ScoreBody) => request<Job>(loopRoute('/api/models/{name}/score', { name }), send(body)),
+  startScore: (name: string, body: ScoreBody) => request<Job>(post('/api/models/{name}/score', { name }), send(body)),
   resultsUrl,
   jobResults,
   benchmarkResults: () => request<BenchmarkResults>(get('/api/benchmark/results')),

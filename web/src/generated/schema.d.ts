@@ -106,6 +106,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets/{dataset_id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Audit Job
+         * @description Queue a label audit of the dataset's labelled rows; its `issues` file ranks the rows whose label is probably
+         *     wrong, with the label the model would give.
+         */
+        post: operations["create_audit_job_api_datasets__dataset_id__audit_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/finetune/jobs": {
         parameters: {
             query?: never;
@@ -284,6 +305,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Job Results
+         * @description Stream one result file of the job, as written (ranked files best first).
+         */
+        get: operations["read_job_results_api_jobs__job_id__results_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models": {
         parameters: {
             query?: never;
@@ -368,6 +409,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/{name}/score": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Score Job
+         * @description Queue a score job: predictions for every row of the dataset (`predictions`), the unlabelled rows to label
+         *     next (`label_next`) and the labelled rows the model labels otherwise (`disagreements`).
+         */
+        post: operations["create_score_job_api_models__name__score_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models/{name}/versions/{version}": {
         parameters: {
             query?: never;
@@ -417,6 +479,37 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AuditOptions
+         * @description A label audit's options: the body of POST /api/datasets/{id}/audit (the path names the dataset).
+         */
+        AuditOptions: {
+            /**
+             * Folds
+             * @description Cross-validation folds, 2-10.
+             * @default 5
+             */
+            folds: number;
+            /**
+             * Limit
+             * @description Most suspected issues written, best first.
+             * @default 1000
+             */
+            limit: number;
+            /**
+             * Method
+             * @description quick: the n-gram model per fold (seconds on a CPU); thorough: a fine-tune per fold (for the GPU box).
+             * @default quick
+             * @enum {string}
+             */
+            method: "quick" | "thorough";
+            /**
+             * Model
+             * @description Base model of the thorough method's fine-tunes.
+             * @default minilm
+             */
+            model: string;
+        };
         /** BaseModelInfo */
         BaseModelInfo: {
             /** Base Model */
@@ -467,6 +560,11 @@ export interface components {
             created_at: string;
             /** Id */
             id: string;
+            /**
+             * Labelled Rows
+             * @description Rows with a label: what a fine-tune trains on and an audit checks
+             */
+            labelled_rows: number;
             /** Labels */
             labels: {
                 [key: string]: number;
@@ -494,6 +592,11 @@ export interface components {
             id: string;
             /** Label Set */
             label_set: string[];
+            /**
+             * Labelled Rows
+             * @description Rows with a label: what a fine-tune trains on and an audit checks
+             */
+            labelled_rows: number;
             /** Labels */
             labels: {
                 [key: string]: number;
@@ -702,7 +805,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "finetune" | "benchmark";
+            kind: "finetune" | "benchmark" | "audit" | "score";
             /**
              * Last Event Id
              * @default 0
@@ -870,6 +973,34 @@ export interface components {
         Rollback: {
             /** Version */
             version: number;
+        };
+        /**
+         * ScoreOptions
+         * @description A score job's options: the body of POST /api/models/{name}/score (the path names the model).
+         */
+        ScoreOptions: {
+            /**
+             * Data
+             * @description a dataset id (ds-<16 hex> or score-file)
+             */
+            data: string;
+            /**
+             * Label Next
+             * @description Unlabelled rows the label-next ranking keeps.
+             * @default 200
+             */
+            label_next: number;
+            /**
+             * Top K
+             * @description Labels listed per row, best first.
+             * @default 3
+             */
+            top_k: number;
+            /**
+             * Version
+             * @description The model's version; default the current one.
+             */
+            version?: number | null;
         };
         /** SessionState */
         SessionState: {
@@ -1074,7 +1205,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not labelled JSONL: detail.errors lists the first bad lines */
+            /** @description Not JSONL rows: detail.errors lists the first bad lines */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1170,6 +1301,54 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    create_audit_job_api_datasets__dataset_id__audit_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description ds-<16 hex> or score-file */
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AuditOptions"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description No such dataset (or, to score, no such model or version) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid options, or (audit) a dataset without labelled rows */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description AVOCET_MAX_QUEUED_JOBS jobs are waiting already: retry after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -1326,7 +1505,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description only jobs of this kind */
-                kind?: ("finetune" | "benchmark") | null;
+                kind?: ("finetune" | "benchmark" | "audit" | "score") | null;
                 limit?: number;
                 /** @description cursor: jobs older than this job id */
                 before?: string | null;
@@ -1531,6 +1710,56 @@ export interface operations {
             };
         };
     };
+    read_job_results_api_jobs__job_id__results_get: {
+        parameters: {
+            query?: {
+                /** @description which file; default the first listed in result.results */
+                name?: string | null;
+                /** @description first rows only */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One JSON object per line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": unknown;
+                };
+            };
+            /** @description No such job, or it has no results by that name (another kind, failed, expired) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The job has not finished yet: its results come when it succeeds */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     read_models_api_models_get: {
         parameters: {
             query?: never;
@@ -1717,6 +1946,56 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    create_score_job_api_models__name__score_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the <name> of models/avocet-<name> */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScoreOptions"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description No such dataset (or, to score, no such model or version) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description AVOCET_MAX_QUEUED_JOBS jobs are waiting already: retry after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

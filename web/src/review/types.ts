@@ -1,36 +1,26 @@
 /**
- * The labelling loop's shapes (docs: the labelling contract, section 2): the bodies of POST /api/datasets/{id}/audit
- * and POST /api/models/{name}/score, the job record's `result` of both kinds, and the JSONL rows of their result
- * files. The rows are streamed as JSONL, so no OpenAPI schema describes them: they are written here from the contract,
- * and `src/utils/jsonl.ts` checks each row against them before a table shows it.
+ * The labelling loop's shapes: the bodies of POST /api/datasets/{id}/audit and POST /api/models/{name}/score (from
+ * the generated schema), the job record's `result` of both kinds, and the JSONL rows of their result files. The
+ * result files are streamed as JSONL, so no OpenAPI schema describes their rows: they are written here from README
+ * "The labelling loop" (the labelling contract), and `src/utils/jsonl.ts` checks each row before a table shows it.
  */
+import { LOOP_RULES } from '@/generated/rules'
+import type { components } from '@/generated/schema'
 import type { Dataset, Job } from '@/types'
 
-export type ReviewKind = 'audit' | 'score'
-export type AuditMethod = 'quick' | 'thorough'
+type Schemas = components['schemas']
 
-/** AuditParams minus `data` (the dataset is in the path). Bounds: the contract's (folds 2..10, limit <= 100000). */
-export interface AuditBody {
-  method?: AuditMethod
-  folds?: number
-  model?: string
-  limit?: number
-}
+export type ReviewKind = Extract<Job['kind'], 'audit' | 'score'>
 
-/** ScoreParams minus `name` (the model is in the path); `version` null or absent: the current one. */
-export interface ScoreBody {
-  data: string
-  version?: number | null
-  top_k?: number
-  label_next?: number
-}
+/** The body of POST /api/datasets/{id}/audit (AuditOptions; the path names the dataset): every field has a default. */
+export type AuditBody = Partial<Schemas['AuditOptions']>
 
-/** The form's bounds and defaults, as the contract declares them for AuditParams and ScoreParams. */
-export const REVIEW_RULES = {
-  folds: { minimum: 2, maximum: 10, default: 5 },
-  top_k: { minimum: 1, maximum: 10, default: 3 },
-  label_next: { minimum: 0, maximum: 10000, default: 200 },
-} as const
+/** The body of POST /api/models/{name}/score (ScoreOptions; the path names the model); `version` absent: the current. */
+export type ScoreBody = Pick<Schemas['ScoreOptions'], 'data'> & Partial<Schemas['ScoreOptions']>
+export type AuditMethod = NonNullable<AuditBody['method']>
+
+/** The forms' bounds and defaults: the API's own (AuditOptions, ScoreOptions), generated into rules.ts. */
+export const REVIEW_RULES = LOOP_RULES
 
 /** Which result files a job kind writes, in the order the page shows them. */
 export const RESULT_NAMES = { audit: ['issues'], score: ['label_next', 'disagreements', 'predictions'] } as const
@@ -55,6 +45,7 @@ export interface ScoreSummary {
   disagreements: number
   predicted_by_label: Record<string, number>
   emails_per_s: number
+  label_next?: number // rows in the label-next file
 }
 
 /** A row of `issues`: a labelled row whose given label is probably wrong, ranked most likely wrong first. */
@@ -89,11 +80,11 @@ export interface PredictionRow {
 /** A row of `label_next`: an unlabelled row, ranked by how much its label would teach the model. */
 export interface LabelNextRow extends PredictionRow { rank: number; score: number }
 
-/** A dataset as the API describes it once unlabelled rows are allowed (`labelled_rows` may be absent before). */
-export type ReviewDataset = Dataset & { labelled_rows?: number }
+/** A dataset: `rows` in all, `labelled_rows` of them with a label. */
+export type ReviewDataset = Dataset
 
-/** The job's kind when it is one of the loop's (the generated Job type lists the kinds the schema knew). */
+/** The job's kind when it is one of the loop's. */
 export function reviewKind(job: Pick<Job, 'kind'> | null | undefined): ReviewKind | null {
-  const kind: string | undefined = job?.kind
+  const kind = job?.kind
   return kind === 'audit' || kind === 'score' ? kind : null
 }

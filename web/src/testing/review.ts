@@ -3,9 +3,9 @@ import type { IssueRow, LabelNextRow, PredictionRow } from '@/review/types'
 import type { Job } from '@/types'
 import { makeJob } from './jobs'
 
-/** An audit or score job record (the generated Job type does not list these kinds until the API's schema does). */
+/** An audit or score job record. */
 export function makeLoopJob(kind: 'audit' | 'score', fields: Partial<Job> & Pick<Job, 'id'>): Job {
-  return { ...makeJob({ model: null, epochs: null, data: 'ds-0123456789abcdef', ...fields }), kind: kind as Job['kind'] }
+  return makeJob({ kind, model: null, epochs: null, data: 'ds-0123456789abcdef', ...fields })
 }
 
 export const auditDone = (id: string, issues: IssueRow[]) => makeLoopJob('audit', {

@@ -31,8 +31,7 @@ describe('review helpers', () => {
 
   it('formats probabilities, labelled counts and whole-number bounds', () => {
     expect([percent(0.912), percent(0.001), percent(0), percent(NaN)]).toEqual(['91 %', '<1 %', '0 %', '—'])
-    expect(datasetText({ ...makeDataset({ id: 'd', rows: 50 }), labelled_rows: 20 })).toBe('20 of 50 rows labelled')
-    expect(datasetText(makeDataset({ id: 'd', rows: 50 }))).toBe('50 rows')
+    expect(datasetText(makeDataset({ id: 'd', rows: 50, labelled_rows: 20 }))).toBe('20 of 50 rows labelled')
     expect(countProblem('5', 2, 10, 'Folds')).toBeNull()
     for (const bad of ['', '1', '11', '2.5', 'x']) expect(countProblem(bad, 2, 10, 'Folds')).toBe('Folds must be a whole number from 2 to 10.')
   })

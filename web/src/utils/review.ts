@@ -50,9 +50,9 @@ export function rowsWithLabel(rows: IssueRow[], given: string | null): IssueRow[
   return given ? rows.filter((r) => r.given === given) : rows
 }
 
-/** "120 of 500 labelled" where the API says how many rows carry a label. */
+/** "120 of 500 rows labelled": how much of a dataset an audit reads (the labelled rows) and a score job ranks. */
 export function datasetText(d: ReviewDataset): string {
-  return d.labelled_rows == null ? `${d.rows} rows` : `${d.labelled_rows} of ${d.rows} rows labelled`
+  return `${d.labelled_rows} of ${d.rows} rows labelled`
 }
 
 /** A probability as a whole percentage ("91 %"); "<1 %" rather than a misleading "0 %". */

@@ -16,7 +16,7 @@ describe('AuditResults', () => {
     expect(api.calls).toEqual(['GET /api/jobs/j1/results?name=issues&limit=500'])
     const rows = w.findAll('[data-testid="issue-row"]')
     expect(rows.map((r) => r.attributes('data-line'))).toEqual(['3', '6', '9'])
-    expect(rows[0]!.text()).toMatch(/^1\s*3\s*row-1\s*a 5 %\s*→\s*b 90 %\s*0\.050\s*Offer letter\s*We are delighted$/)
+    expect(rows[0]!.text()).toMatch(/^1\s*3\s*row-1\s*a 5 %\s*→\s*suggested\s*b 90 %\s*0\.050\s*Offer letter\s*We are delighted$/)
     const filters = w.findAll('[data-testid="label-filter"]')
     expect(filters.map((b) => b.text())).toEqual(['All 3', 'a 2', 'b 1', 'c 0'])
     expect(filters[3]!.attributes('disabled')).toBeDefined() // no issue with that label: nothing to filter to

@@ -87,7 +87,8 @@ test('data: a refused upload shows its bad lines; the example file shows rows, l
   await page.goto('/data')
   await expect(page.getByRole('heading', { name: 'Data', level: 1 })).toBeVisible()
   const example = readFileSync(EXAMPLE, 'utf8')
-  const bad = example.split('\n').slice(0, 2).join('\n') + '\n{"subject": "no label", "body": "x"}\nnot json\n'
+  // Line 3 lacks its body (a missing label is allowed: an unlabelled row), line 4 is not JSON.
+  const bad = example.split('\n').slice(0, 2).join('\n') + '\n{"subject": "no body", "label": "rejected"}\nnot json\n'
   const input = page.getByTestId('file-input')
   await input.setInputFiles({ name: 'broken.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(bad) })
   await expect(page.getByTestId('upload-errors')).toContainText('broken.jsonl was not stored')

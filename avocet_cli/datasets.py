@@ -23,8 +23,9 @@ def upload(args: argparse.Namespace, client: ApiClient, out: Output) -> int:
         out.record(dataset)
         return OK
     again = " (the same bytes were uploaded before)" if response.status_code == 200 else ""
-    out.line(f"dataset {dataset.get('id')} {dataset.get('name')}{again}: {dataset.get('rows')} rows "
-             f"({dataset.get('labelled_rows')} labelled), "
+    labelled = dataset.get("labelled_rows")
+    unlabelled = f" ({labelled} labelled)" if labelled not in (None, dataset.get("rows")) else ""
+    out.line(f"dataset {dataset.get('id')} {dataset.get('name')}{again}: {dataset.get('rows')} rows{unlabelled}, "
              f"{size(dataset.get('size_bytes'))}, sha256 {str(dataset.get('sha256'))[:12]}")  # fmt: skip
     out.line(f"labels: {labels(dataset.get('labels'))}")
     out.line(f"train on it: avocet jobs submit --dataset {dataset.get('id')}")

@@ -147,3 +147,76 @@ def test_result_files_are_bounded_and_pruned(tmp_path):
     assert not old.exists() and fresh.is_dir()
     with pytest.raises(ValueError):
         job_results.job_folder(tmp_path, "../escape")
+
+
+def test_cli_score_follows_then_writes_the_predictions(tmp_path, capsys):
+    import httpx
+
+    from avocet_cli.client import ApiClient
+    from avocet_cli.main import main
+
+    job = {"id": "job-1", "kind": "score", "state": "queued", "name": "mine", "data": DS, "last_event_id": 1,
+           "submitted_at": "2026-01-01T10:00:00+00:00"}  # fmt: skip
+    done = {**job, "state": "succeeded", "result": {"results": [{"name": "predictions", "rows": 2}],
+                                                    "summary": {"predicted_by_label": {"a": 2}}}}  # fmt: skip
+    end = {"id": 2, "ts": "2026-01-01T10:00:02+00:00", "type": "complete", "message": "scored 2 rows", "data": {}}
+    seen = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path, request.url.params.get("name"), request.content))
+        if request.url.path == "/api/models/mine/score":
+            return httpx.Response(202, json=job)
+        if request.url.path.endswith("/events"):
+            return httpx.Response(200, content=f"id: 2\ndata: {json.dumps(end)}\n\n".encode(),
+                                  headers={"content-type": "text/event-stream"})  # fmt: skip
+        if request.url.path.endswith("/results"):
+            return httpx.Response(200, content=b'{"line": 1}\n{"line": 2}\n')
+        return httpx.Response(200, json=done)
+
+    client = ApiClient("http://api", transport=httpx.MockTransport(handle))
+    target = tmp_path / "predictions.jsonl"
+    assert main(["models", "score", "mine", "--dataset", DS, "-o", str(target)], client=client) == 0
+    assert json.loads(seen[0][3]) == {"data": DS}
+    assert ("GET", "/api/jobs/job-1/results", "predictions", b"") in seen
+    assert target.read_bytes() == b'{"line": 1}\n{"line": 2}\n'
+    assert "wrote 2 rows" in capsys.readouterr().err
+
+
+@pytest.fixture
+def box(tmp_path, monkeypatch):
+    """The worker's settings pointing at temporary folders, with the example file as the score file."""
+    from shared.settings import get_settings
+
+    example = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "email_score.jsonl.example"
+    for name, value in {"MODELS_DIR": tmp_path / "models", "DATA_DIR": tmp_path / "data", "SCORE_FILE": example}.items():
+        monkeypatch.setenv(f"AVOCET_{name}", str(value))
+    get_settings.cache_clear()
+    yield tmp_path / "models"
+    get_settings.cache_clear()
+
+
+def test_run_job_gives_the_child_a_results_folder_and_drops_it_when_the_run_fails(redis_client, box):
+    import sys
+
+    from worker.queue.job_runner import run_job
+
+    # A stand-in child: writes an issues file into the folder it is given; with "ok", ends with a `complete` line.
+    script = ("import json, pathlib, sys; out = pathlib.Path(sys.argv[sys.argv.index('--results-dir') + 1]); "
+              "(out / 'issues.jsonl').write_text('{}\\n'); print(json.dumps({'type': 'start', 'message': 's'})); "
+              "sys.argv[1] == 'ok' and print(json.dumps({'type': 'complete', 'message': 'done', "
+              "'results': [{'name': 'issues', 'rows': 1}], 'summary': {}}))")  # fmt: skip
+
+    def command(how: str):
+        return lambda kind, params: [sys.executable, "-c", script, how]
+
+    for job_id, how, state in (("a-ok", "ok", "succeeded"), ("a-bad", "no-end", "failed")):
+        run_sync(redis_client, jobs.create_job(job_id, "audit", {"data": "score-file"}, "api"))
+        outcome = run_job(redis_client, job_id, "audit", {"data": "score-file", "folds": 2}, worker="w",
+                          command_for=command(how))  # fmt: skip
+        assert outcome.state == state, outcome.message
+        assert job_results.job_folder(box, job_id).exists() == (state == "succeeded")
+    record = run_sync(redis_client, jobs.get_job("a-ok"))
+    assert record["result"] == {"results": [{"name": "issues", "rows": 1}], "summary": {}}
+    run_sync(redis_client, jobs.create_job("a-nods", "audit", {"data": DS}, "api"))
+    missing = run_job(redis_client, "a-nods", "audit", {"data": DS}, worker="w", command_for=command("ok"))
+    assert missing.state == "failed" and f"no dataset {DS!r}" in missing.message

@@ -33,6 +33,9 @@ async def read_job_results(
     job = await run_async(redis, jobs.get_job(job_id))
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no job {job_id!r}: list jobs with GET /api/jobs")
+    if job.get("kind") in job_results.RESULT_KINDS and job.get("state") in ("queued", "running"):
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"job {job_id} is {job['state']}: its results are "
+                            f"written when it succeeds; follow it with GET /api/jobs/{job_id}/events")  # fmt: skip
     listed = [entry["name"] for entry in _listed(job)]
     name = name or (listed[0] if listed else None)
     if name is None or name not in listed:
@@ -56,13 +59,10 @@ def _listed(job: dict) -> list[dict]:
 
 
 def _missing(job: dict, name: str | None, listed: list[str]) -> str:
-    """The 404's (or 409's, raised here) words: what the job is and what it has."""
+    """The 404's words: what the job is and what it has."""
     job_id, kind, state = job["id"], job.get("kind"), job.get("state")
     if kind not in job_results.RESULT_KINDS:
         return f"job {job_id} is a {kind} job: only audit and score jobs have result files"
-    if state in ("queued", "running"):
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"job {job_id} is {state}: its results are written "
-                            f"when it succeeds; follow it with GET /api/jobs/{job_id}/events")  # fmt: skip
     if state != "succeeded":
         return f"job {job_id} ended {state}, so it has no results: {jobs.error_message(job) or 'no reason recorded'}"
     return f"job {job_id} has no results named {name!r}: it has {', '.join(listed) or 'none'}"

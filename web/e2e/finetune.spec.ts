@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { expect, test, type Locator, type Page } from '@playwright/test'
 import { checkPage, expectAccessible, settled, shoot, watchCsp } from './helpers'
+import { reviewLoop } from './review'
 
 // Minutes, not seconds: on the real stack this trains MiniLM on CPU, twice.
 const SLOW = Number(process.env.AVOCET_E2E_STEP_TIMEOUT_MS ?? 8 * 60_000)
@@ -86,7 +87,8 @@ test('data: a refused upload shows its bad lines; the example file shows rows, l
   await page.goto('/data')
   await expect(page.getByRole('heading', { name: 'Data', level: 1 })).toBeVisible()
   const example = readFileSync(EXAMPLE, 'utf8')
-  const bad = example.split('\n').slice(0, 2).join('\n') + '\n{"subject": "no label", "body": "x"}\nnot json\n'
+  // Line 3 lacks its body (a missing label is allowed: an unlabelled row), line 4 is not JSON.
+  const bad = example.split('\n').slice(0, 2).join('\n') + '\n{"subject": "no body", "label": "rejected"}\nnot json\n'
   const input = page.getByTestId('file-input')
   await input.setInputFiles({ name: 'broken.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(bad) })
   await expect(page.getByTestId('upload-errors')).toContainText('broken.jsonl was not stored')
@@ -242,6 +244,10 @@ test('try it: one email, then several pasted at once (POST /api/models/{name}/pr
   await expect(page.getByTestId('prediction')).toHaveCount(2)
   await expect(page.getByTestId('predict-error')).toHaveCount(0)
   await checkPage(page, 'try')
+})
+
+test('review: a quick audit of a partly-unlabelled upload finds its planted error; the model ranks what to label next', async ({ page }) => {
+  await reviewLoop(page, NAME, SLOW) // the labelling loop's API (issue 17); the model is deleted by the next test
 })
 
 test('delete the older version, then the whole model, from the keyboard after confirming', async ({ page }) => {

@@ -27,7 +27,7 @@ describe('App', () => {
   it('shows the page, with links to every page, when the API needs no token', async () => {
     const { app } = await mountApp({ 'GET /api/session': () => ({ token_required: false, signed_in: true }) })
     expect(app.text()).toContain('PAGE-CONTENT')
-    expect(app.findAll('nav a').map((a) => a.text())).toEqual(['Fine-tune', 'Data', 'Models', 'Try it', 'Compare'])
+    expect(app.findAll('nav a').map((a) => a.text())).toEqual(['Fine-tune', 'Data', 'Models', 'Try it', 'Compare', 'Review'])
     expect(app.find('[data-testid="sign-in"]').exists()).toBe(false)
     expect(app.find('[data-testid="sign-out"]').exists()).toBe(false)
   })

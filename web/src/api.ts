@@ -5,6 +5,8 @@ import type {
   BaseModelInfo, BenchmarkParams, BenchmarkResults, Dataset, DatasetDetail, EmailText, EventPage, FinetuneParams,
   Health, Job, JobEvent, ModelDetail, PredictResult, PublishedModel, SessionState,
 } from './types'
+import type { AuditBody, ScoreBody } from './review/types'
+import { parseJsonl, type ParsedRows, type RowGuard } from './utils/jsonl'
 
 const GATEWAY_DOWN = [502, 503, 504]
 
@@ -140,6 +142,17 @@ async function jobsPage(query: JobsQuery = {}): Promise<{ jobs: Job[]; nextBefor
   return { jobs: (await res.json()) as Job[], nextBefore: res.headers.get('x-next-before') || null }
 }
 
+/** Where a job's result file downloads from (JSONL; `limit` rows at most, every row without it). */
+function resultsUrl(id: string, name: string, limit?: number): string {
+  return get('/api/jobs/{job_id}/results', { job_id: id }, { name, limit })
+}
+
+/** A job's result file read into rows the guard accepts (409 while the job has none yet, 404 naming what is missing). */
+async function jobResults<T>(id: string, name: string, guard: RowGuard<T>, limit?: number): Promise<ParsedRows<T>> {
+  const res = await respond(resultsUrl(id, name, limit))
+  return parseJsonl(await res.text(), guard)
+}
+
 function uploadDataset(file: File): Promise<Dataset> {
   const form = new FormData()
   form.append('file', file, file.name)
@@ -167,7 +180,7 @@ export const api = {
   uploadDataset,
   /** 409 while a queued or running job uses it, and for the score file. */
   deleteDataset: (id: string) => request<null>(del('/api/datasets/{dataset_id}', { dataset_id: id }), { method: 'DELETE' }),
-  /** Both kinds, newest first. */
+  /** Every kind, newest first. */
   jobs: (query: JobsQuery = {}) => request<Job[]>(get('/api/jobs', {}, query)),
   jobsPage,
   job: (id: string) => request<Job>(get('/api/jobs/{job_id}', { job_id: id })),
@@ -175,6 +188,13 @@ export const api = {
   startFinetune: (body: FinetuneParams) => request<Job>(post('/api/finetune/jobs'), send(body)),
   startBenchmark: (body: BenchmarkParams = {}) => request<Job>(post('/api/benchmark/jobs'), send(body)),
   cancelJob: (id: string) => request<Job>(post('/api/jobs/{job_id}/cancel', { job_id: id }), { method: 'POST' }),
+  /** Label audit of a dataset's labelled rows: 202 with the queued job. */
+  startAudit: (datasetId: string, body: AuditBody = {}) =>
+    request<Job>(post('/api/datasets/{dataset_id}/audit', { dataset_id: datasetId }), send(body)),
+  /** Predictions for every row of `body.data` with a published model, and the label-next ranking. */
+  startScore: (name: string, body: ScoreBody) => request<Job>(post('/api/models/{name}/score', { name }), send(body)),
+  resultsUrl,
+  jobResults,
   benchmarkResults: () => request<BenchmarkResults>(get('/api/benchmark/results')),
   jobEventsUrl: (id: string, lastEventId = 0) =>
     streamUrl(get('/api/jobs/{job_id}/events', { job_id: id }), lastEventId ? { last_event_id: lastEventId } : {}),

@@ -117,5 +117,24 @@ export const HYPERPARAMETER_RULES = {
   }
 } as const
 
+/** AuditOptions.folds, ScoreOptions.top_k and label_next: the Review page's audit and score forms. */
+export const LOOP_RULES = {
+  "folds": {
+    "minimum": 2,
+    "maximum": 10,
+    "default": 5
+  },
+  "top_k": {
+    "minimum": 1,
+    "maximum": 10,
+    "default": 3
+  },
+  "label_next": {
+    "minimum": 0,
+    "maximum": 10000,
+    "default": 200
+  }
+} as const
+
 /** components.schemas.EventPage x-terminal-types: a job's log ends with one event of these types. */
 export const TERMINAL_EVENT_TYPES = ["complete", "error"] as const

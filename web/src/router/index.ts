@@ -12,6 +12,7 @@ export const routes = [
   },
   { path: '/try', name: 'try', component: () => import('@/views/TryView.vue'), meta: { title: 'Try it' } },
   { path: '/compare', name: 'compare', component: () => import('@/views/CompareView.vue'), meta: { title: 'Compare' } },
+  { path: '/review', name: 'review', component: () => import('@/views/ReviewView.vue'), meta: { title: 'Review' } },
   { path: '/:rest(.*)*', redirect: '/train' },
 ]
 

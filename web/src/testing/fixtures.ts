@@ -10,7 +10,7 @@ export const BASE_MODELS: BaseModelInfo[] = [
 
 export function makeDataset(fields: Partial<Dataset> & Pick<Dataset, 'id'>): Dataset {
   return {
-    name: `${fields.id}.jsonl`, sha256: 'ab'.repeat(32), size_bytes: 2048, rows: 20, labels: { a: 10, b: 10 },
+    name: `${fields.id}.jsonl`, sha256: 'ab'.repeat(32), size_bytes: 2048, rows: 20, labelled_rows: 20, labels: { a: 10, b: 10 },
     created_at: '2025-01-01T10:00:00Z', source: 'upload', ...fields,
   }
 }

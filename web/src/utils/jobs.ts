@@ -1,5 +1,7 @@
 /** Job helpers: which jobs are active, which one to follow after a reload, and short labels for each. */
+import { reviewKind } from '@/review/types'
 import type { Job } from '@/types'
+import { reviewTitle } from '@/utils/review'
 
 export const isActive = (job: Job) => job.state === 'queued' || job.state === 'running'
 
@@ -27,6 +29,7 @@ export function jobName(job: Job): string | null {
 }
 
 export function jobTitle(job: Job): string {
+  if (reviewKind(job)) return reviewTitle(job) // its `name` is the model it scores, not a run's name
   const name = jobName(job)
   if (name) return name
   if (job.kind === 'benchmark') return 'Benchmark'

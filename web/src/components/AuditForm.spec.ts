@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { mount } from '@vue/test-utils'
+import AuditForm from './AuditForm.vue'
+import ScoreForm from './ScoreForm.vue'
+import { makeDataset } from '@/testing/fixtures'
+import type { PublishedModel } from '@/types'
+
+const datasets = [{ ...makeDataset({ id: 'ds-a', rows: 60 }), labelled_rows: 40 }, { ...makeDataset({ id: 'ds-inbox' }), labelled_rows: 0 }]
+const models: PublishedModel[] = [{ name: 'mail', current_version: 3, versions: 3 }, { name: 'other', current_version: 1, versions: 1 }]
+
+describe('AuditForm', () => {
+  it('sends the dataset, the method and the folds', async () => {
+    const w = mount(AuditForm, { props: { datasets, busy: false, error: null } })
+    expect(w.find('#audit-dataset-help').text()).toBe('40 of 60 rows labelled')
+    await w.find('[data-testid="audit-method"]').setValue('thorough')
+    await w.find('[data-testid="audit-folds"]').setValue('3')
+    await w.find('form').trigger('submit')
+    expect(w.emitted('start')).toEqual([['ds-a', { method: 'thorough', folds: 3 }]])
+  })
+
+  it('refuses folds out of the API\'s range and a dataset without labelled rows, saying why in place', async () => {
+    const w = mount(AuditForm, { props: { datasets, busy: false, error: null } })
+    const run = w.find('[data-testid="run-audit"]')
+    await w.find('[data-testid="audit-folds"]').setValue('11')
+    expect(w.find('[data-testid="audit-folds-problem"]').text()).toBe('Folds must be a whole number from 2 to 10.')
+    expect(run.attributes('disabled')).toBeDefined()
+    await w.find('[data-testid="audit-folds"]').setValue('5')
+    await w.find('[data-testid="audit-dataset"]').setValue('ds-inbox')
+    expect(w.find('#audit-dataset-help').text()).toContain('no labelled rows')
+    expect(run.attributes('disabled')).toBeDefined()
+    await w.find('form').trigger('submit')
+    expect(w.emitted('start')).toBeUndefined()
+  })
+
+  it('says where to get a dataset, and shows the API\'s refusal', () => {
+    const w = mount(AuditForm, { props: { datasets: [], busy: false, error: 'data: no such dataset' } })
+    expect(w.find('[data-testid="audit-dataset"]').text()).toContain('upload one on the Data page')
+    expect(w.find('[data-testid="run-audit"]').attributes('disabled')).toBeDefined()
+    expect(w.find('[data-testid="audit-error"]').text()).toBe('data: no such dataset')
+  })
+})
+
+describe('ScoreForm', () => {
+  it('sends the model (its current version), the dataset, top-k and the label-next length', async () => {
+    const w = mount(ScoreForm, { props: { models, datasets, busy: false, error: null } })
+    expect(w.find('#score-model-help').text()).toBe('current version v3')
+    await w.find('[data-testid="score-dataset"]').setValue('ds-inbox')
+    await w.find('[data-testid="score-top-k"]').setValue('2')
+    await w.find('[data-testid="score-label-next"]').setValue('50')
+    await w.find('form').trigger('submit')
+    expect(w.emitted('start')).toEqual([['mail', { data: 'ds-inbox', top_k: 2, label_next: 50 }]])
+  })
+
+  it('keeps Score disabled with no published model or a bound broken', async () => {
+    const none = mount(ScoreForm, { props: { models: [], datasets, busy: false, error: null } })
+    expect(none.find('[data-testid="score-model"]').text()).toContain('fine-tune one first')
+    expect(none.find('[data-testid="run-score"]').attributes('disabled')).toBeDefined()
+    const w = mount(ScoreForm, { props: { models, datasets, busy: false, error: null } })
+    await w.find('[data-testid="score-top-k"]').setValue('0')
+    expect(w.find('[data-testid="score-top-k-problem"]').text()).toBe('Top labels must be a whole number from 1 to 10.')
+    expect(w.find('[data-testid="run-score"]').attributes('disabled')).toBeDefined()
+  })
+})

@@ -8,6 +8,7 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -23,7 +24,7 @@ from api.routes import (base_models, benchmark, datasets, finetune, health, jobs
                         session, web)
 from api.security import TOKEN_HINT, RequestGuard
 from api.task_sender import TaskSender
-from shared import job_reaper
+from shared import job_reaper, job_results
 from shared.redis_ops import run_async
 from shared.settings import Settings, get_settings
 
@@ -46,7 +47,7 @@ async def lifespan(app: FastAPI):
         app.state.sender = TaskSender(settings.redis_url)
     app.state.redis, app.state.hub = redis, hub
     stop = asyncio.Event()
-    reaper = asyncio.create_task(_reap_forever(redis, stop), name="avocet-reaper")
+    reaper = asyncio.create_task(_reap_forever(redis, stop, settings.models_dir), name="avocet-reaper")
     try:
         yield
     finally:
@@ -59,13 +60,15 @@ async def lifespan(app: FastAPI):
         await redis.aclose()
 
 
-async def _reap_forever(redis: Redis, stop: asyncio.Event) -> None:
-    """Fail running jobs whose worker stopped heartbeating (shared/job_reaper.py explains the design), until `stop`."""
+async def _reap_forever(redis: Redis, stop: asyncio.Event, models_dir: Path) -> None:
+    """Fail running jobs whose worker stopped heartbeating (shared/job_reaper.py explains the design), until `stop`;
+    a reaped audit or score job's half-written results go too (its dead worker cannot remove them)."""
     while not stop.is_set():
         try:
             reaped = await run_async(redis, job_reaper.reap_stale())
             if reaped:
                 log.warning("marked job(s) %s failed: their worker is gone", ", ".join(reaped))
+                await anyio.to_thread.run_sync(job_results.discard_jobs, models_dir, reaped)
         except Exception:
             log.warning("stale-job check failed; retrying", exc_info=True)
         with contextlib.suppress(TimeoutError):

@@ -6,7 +6,8 @@ results are as much the service's output as a model version is. The job's CLI ch
 `<name>.jsonl.part` and renames it when complete, so a reader never sees half a file; the job record lists the files
 (`result.results`) only once the job has succeeded. The worker removes the folder of a job that did not succeed, and
 before each result job the folders older than the event retention (AVOCET_EVENT_RETENTION_DAYS): results live as
-long as the job's log does.
+long as the job's log does. A job whose worker died is failed by the reaper, and whoever reaps it (an API process, or
+the worker restarting) removes its folder (discard_jobs).
 """
 
 import json
@@ -56,6 +57,15 @@ def prepare(models_dir: Path, job_id: str, retention_s: float, now: float | None
 def discard(folder: Path) -> None:
     """Remove a job's results (it failed or was cancelled: what it wrote is no result)."""
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def discard_jobs(models_dir: Path, job_ids: Iterable[str]) -> None:
+    """Remove the result folders of jobs the reaper failed: their worker died (kill -9, crash) before it could."""
+    for job_id in job_ids:
+        try:
+            discard(job_folder(models_dir, job_id))
+        except ValueError:  # an id that could never have a folder
+            continue
 
 
 def write(folder: Path, name: str, rows: Iterable[dict[str, Any]], limit: int = MAX_ROWS) -> int:

@@ -147,6 +147,9 @@ def test_result_files_are_bounded_and_pruned(tmp_path):
     assert not old.exists() and fresh.is_dir()
     with pytest.raises(ValueError):
         job_results.job_folder(tmp_path, "../escape")
+    kept, reaped = job_results.prepare(tmp_path, "kept", 3600), job_results.prepare(tmp_path, "reaped", 3600)
+    job_results.discard_jobs(tmp_path, ["reaped", "../escape", "never-had-one"])  # the reaper's ids, whatever they are
+    assert kept.is_dir() and not reaped.exists()
 
 
 def test_cli_score_follows_then_writes_the_predictions(tmp_path, capsys):

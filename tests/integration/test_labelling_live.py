@@ -1,12 +1,16 @@
 """The labelling loop on the real stack (real Redis, a real Celery worker running the real audit and score children):
 an audit through the API ends with an `issues` file, a score job with the session's trained MiniLM gives predictions,
-label-next and disagreements, an audit sent by `celery call` runs like one from the API, and a running audit cancels."""
+label-next and disagreements, an audit sent by `celery call` runs like one from the API, a running audit cancels, and
+a `kill -9` of the worker during an audit fails it `worker_lost` with no result files left."""
 
 import json
 import shutil
 import subprocess
+import time
+from datetime import datetime
 
 import httpx
+import psutil
 import pytest
 from service_helpers import REPO, VENV_BIN, read_sse, wait_job, wait_until
 
@@ -17,6 +21,7 @@ EXAMPLE = REPO / "data" / "email_score.jsonl.example"
 WORDS = {"alpha": "invoice payment overdue amount", "beta": "meeting calendar tuesday agenda",
          "gamma": "newsletter weekly digest unsubscribe"}  # fmt: skip
 FLIPPED_LINE = 2  # beta-0, labelled "alpha"
+LOST_WITHIN_S = 20.0  # heartbeat TTL (10 s) + one reaper check (2 s), with room for a loaded box
 
 
 def _tiny_dataset() -> bytes:
@@ -124,3 +129,41 @@ def test_a_running_audit_cancels_and_leaves_no_results(live_stack):
     gone = httpx.get(f"{base}/api/jobs/{job['id']}/results", timeout=30)
     assert gone.status_code == 404 and "cancelled" in gone.json()["detail"]
     wait_until(lambda: not job_results.job_folder(live_stack.models_dir, job["id"]).exists(), 30, "its folder to go")
+
+
+def _audit_children(dataset: str) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "worker.audit" in cmdline and any(dataset in part for part in cmdline):
+            found.append(process)
+    return found
+
+
+def test_kill_9_of_the_worker_fails_a_running_audit_and_leaves_no_results(live_stack):
+    """Thorough: a fine-tune per fold, so the child is still running when its worker is killed."""
+    base, dataset = live_stack.base_url, _upload(live_stack, _tiny_dataset())
+    job = httpx.post(f"{base}/api/datasets/{dataset}/audit", json={"method": "thorough", "folds": 2}, timeout=30).json()
+    read_sse(f"{base}/api/jobs/{job['id']}/events", stop=lambda e: e["type"] in ("start", "complete", "error"))
+    assert _audit_children(dataset)
+    folder = job_results.job_folder(live_stack.models_dir, job["id"])
+    try:
+        killed_at = time.time()
+        live_stack.kill_worker()
+        wait_until(lambda: not _audit_children(dataset), 30, "the audit child to die with its worker")
+        lost = wait_job(base, job["id"], {"succeeded", "failed", "cancelled"}, 60)
+        lost_after = datetime.fromisoformat(lost["finished_at"]).timestamp() - killed_at
+        assert lost["state"] == "failed" and lost["error"]["code"] == "worker_lost", lost
+        assert lost_after <= LOST_WITHIN_S, f"the audit was failed {lost_after:.1f}s after the kill"
+        assert not (lost.get("result") or {}).get("results")
+        gone = httpx.get(f"{base}/api/jobs/{job['id']}/results", params={"name": "issues"}, timeout=30)
+        assert gone.status_code == 404 and "failed" in gone.json()["detail"]
+        assert "stopped while the job was running" in gone.json()["detail"]
+        wait_until(lambda: not folder.exists(), 30, "the killed audit's results folder to go")
+    finally:
+        live_stack.start_worker()
+    follow_up = httpx.post(f"{base}/api/datasets/{dataset}/audit", json={"folds": 2}, timeout=30).json()
+    done = wait_job(base, follow_up["id"], {"succeeded", "failed", "cancelled"}, timeout=300)
+    assert done["state"] == "succeeded", done["error"]
+    assert _results(live_stack, follow_up["id"], "issues")
+    assert not folder.exists()

@@ -4,8 +4,8 @@
   worker queueing its follow-up benchmark): record the job as queued (job_runner.record_sent_job, the worker side's one
   place that creates records), so ops-submitted jobs list and stream like UI ones. The API records its own jobs.
 - celeryd_init: refuse to start under the name of a live worker (worker/queue/worker_name.py), and hold the name.
-- worker_ready: fail jobs this worker left "running" when it died (once their heartbeat is gone), reap any whose heartbeat expired, remove the
-  staging folders of dead runs (any host's, when provably dead: shared/model_store.py), and start this worker's own
+- worker_ready: fail jobs this worker left "running" when it died (once their heartbeat is gone), reap any whose heartbeat expired (and remove
+  their result folders), remove the staging folders of dead runs (any host's, when provably dead: shared/model_store.py), and start this worker's own
   heartbeat (read by /api/health).
 - worker_shutting_down: ask this worker's running job to stop, so a warm shutdown (Ctrl-C) does not wait for a
   long training run; the job ends failed ("worker shut down").
@@ -23,7 +23,7 @@ import time
 
 from celery import signals
 
-from shared import job_reaper, jobs, keys
+from shared import job_reaper, job_results, jobs, keys
 from shared.model_store import clean_stale_staging
 from shared.parent_death import die_with_parent
 from shared.redis_ops import run_sync
@@ -84,6 +84,7 @@ def reap_and_beat(sender=None, **_):
     if reaped:
         log.warning("marked %d job(s) left by a dead worker or a lost message as failed: %s", len(reaped),
                     ", ".join(reaped))  # fmt: skip
+        job_results.discard_jobs(get_settings().models_dir, reaped)  # what the dead worker's audit/score child wrote
     threading.Thread(target=_beat, args=(hostname,), name="avocet-heartbeat", daemon=True).start()
 
 

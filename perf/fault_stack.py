@@ -25,7 +25,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from service_helpers import ServedStack, StatusProbe, redis_outage, stack_env  # noqa: E402
 
-from shared import keys  # noqa: E402
+from shared import job_results, keys  # noqa: E402
 from shared.event_types import TERMINAL_TYPES  # noqa: E402
 from devtools.redis_server import free_port, start_redis  # noqa: E402
 
@@ -108,6 +108,19 @@ class Stack:
         """The running training child (`python -m worker.training`), if any."""
         return self.served.training()
 
+    def results_folder(self, job_id: str) -> Path:
+        return job_results.job_folder(self.models_dir, job_id)
+
+    def job_children(self, job_id: str) -> list[psutil.Process]:
+        """The processes whose command line names the job's results folder (an audit or score child), wherever
+        they are: a child whose worker was killed is no longer under scripts/serve.py."""
+        folder = str(self.results_folder(job_id))
+        found = []
+        for process in psutil.process_iter(["cmdline"]):
+            if folder in (process.info["cmdline"] or []):
+                found.append(process)
+        return found
+
     # Redis
     def redis_restart(self, down_s: float = 0.0) -> None:
         """Stop Redis (it flushes its append-only file), stay down `down_s`, start it on the same port."""
@@ -142,6 +155,13 @@ class Stack:
                 return response.json()
             time.sleep(1)
         raise RuntimeError(f"could not submit a job: {response and response.text}")
+
+    def submit_audit(self, body: dict) -> dict:
+        """A label audit of the tiny data file (dataset id `score-file`, the stack's AVOCET_SCORE_FILE)."""
+        response = self.request("POST", "/api/datasets/score-file/audit", json=body)
+        if response is None or response.status_code != 202:
+            raise RuntimeError(f"could not submit an audit: {response and response.text}")
+        return response.json()
 
     def job(self, job_id: str) -> dict | None:
         """The job; {"state": "gone"} when the API answers 404; None when it does not answer."""

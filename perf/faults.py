@@ -59,16 +59,17 @@ def ended(state: str, *reasons: str) -> Expect:
 def faulted(
     s: Stack, fault: Callable[[dict], None], *, size: str, expect: Expect, new_model: bool = False,
     after: Callable[[dict], str | None] | None = None, timeout: float = 240.0,
+    submit: Callable[[], dict] | None = None, ready: str = "progress",
 ) -> Outcome:  # fmt: skip
-    """Submit a job, wait until it trains, apply `fault`, then judge how it ended. `after` runs once the job has
-    ended and returns a problem (or None)."""
+    """Submit a job (a fine-tune of `size`, or `submit()`'s), wait until it runs (its first `ready` event), apply
+    `fault`, then judge how it ended. `after` runs once the job has ended and returns a problem (or None)."""
     before, errors_before = s.model_fingerprint(), s.counters.snapshot()
-    job = s.submit(size)
+    job = submit() if submit else s.submit(size)
     follower = Follower(s, job["id"])
     follower.start()
     problem = None
     with probe(s, job["id"]):
-        if not follower.wait_for({"progress"} | TERMINAL, 120) or follower.seen(TERMINAL):
+        if not follower.wait_for({ready} | TERMINAL, 120) or follower.seen(TERMINAL):
             problem = "the run never reached training before the fault"
         else:
             fault(job)
@@ -111,6 +112,33 @@ def judge(
 def kill_worker(s: Stack, run: int) -> Outcome:
     """kill -9 of the Celery worker's main process mid-run: failed worker_lost; scripts/serve.py restarts it."""
     return faulted(s, lambda job: s.child("worker").kill(), size="long", expect=ended("failed", "worker_lost"))
+
+
+def kill_worker_audit(s: Stack, run: int) -> Outcome:
+    """kill -9 of the worker during a label audit (thorough: a fine-tune per fold, killed once its child started):
+    failed worker_lost, the child gone too, no result file listed or left (the results endpoint says why), and the
+    next audit, on the restarted worker, succeeds with its issues file."""
+
+    def after(job: dict) -> str | None:
+        left = lambda: s.job_children(job["id"]) or s.results_folder(job["id"]).exists()  # noqa: E731
+        deadline = time.monotonic() + 30
+        while left() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if left():
+            return "the audit child or its results folder outlived the worker"
+        answer = s.request("GET", f"/api/jobs/{job['id']}/results")
+        if answer is None or answer.status_code != 404 or "stopped while the job was running" not in answer.text:
+            return f"the lost audit's results answered {answer and answer.status_code}: {answer and answer.text}"
+        following = s.submit_audit({"folds": 2})
+        final = s.wait_terminal(following["id"], 180)
+        issues = s.request("GET", f"/api/jobs/{following['id']}/results?name=issues")
+        if not final or final["state"] != "succeeded" or issues is None or issues.status_code != 200:
+            return f"the next audit ended {final and final['state']}"
+        return None
+
+    audit = lambda: s.submit_audit({"method": "thorough", "folds": 2})  # noqa: E731
+    return faulted(s, lambda job: s.child("worker").kill(), size="audit", expect=ended("failed", "worker_lost"),
+                   after=after, submit=audit, ready="start")  # fmt: skip
 
 
 def kill_training(s: Stack, run: int) -> Outcome:
@@ -287,6 +315,7 @@ async def _roam(s: Stack, client: httpx.AsyncClient, job_id: str, rng: random.Ra
 
 SCENARIOS = {
     "kill_worker": ("kill -9 worker mid-run", kill_worker),
+    "kill_worker_audit": ("kill -9 worker mid-audit (thorough)", kill_worker_audit),
     "kill_training": ("kill -9 training child", kill_training),
     "stall_training": ("SIGSTOP training child (stall)", stall_training),
     "freeze_worker": ("SIGSTOP worker past heartbeat TTL, SIGCONT", freeze_worker),

@@ -1,16 +1,18 @@
 /**
- * The jobs of both kinds, newest first: the newest page polled every 2 s (live), and older pages appended on request
- * (`loadOlder`, cursor pagination by X-Next-Before). `add` shows a job just queued before the next poll.
+ * The jobs, newest first (every kind, or only `kind`'s: the server filters, so a page holds 50 of that kind): the
+ * newest page polled every 2 s (live), and older pages appended on request (`loadOlder`, cursor pagination by
+ * X-Next-Before). `add` shows a job just queued before the next poll.
  */
 import { computed, ref, shallowRef, watch } from 'vue'
 import { api } from '@/api'
 import { usePolling } from '@/composables/usePolling'
-import type { Job } from '@/types'
+import type { Job, JobKind } from '@/types'
 
-export function useJobs(intervalMs = 2000, pageSize = 50) {
+export function useJobs(intervalMs = 2000, pageSize = 50, kind?: JobKind) {
+  const query = kind ? { limit: pageSize, kind } : { limit: pageSize }
   const liveNext = ref<string | null>(null) // the cursor after the newest page, while no older page is loaded
   const poll = usePolling(async () => {
-    const page = await api.jobsPage({ limit: pageSize })
+    const page = await api.jobsPage(query)
     liveNext.value = page.nextBefore
     return page.jobs
   }, intervalMs)
@@ -41,7 +43,7 @@ export function useJobs(intervalMs = 2000, pageSize = 50) {
     loadingOlder.value = true
     olderError.value = null
     try {
-      const page = await api.jobsPage({ limit: pageSize, before })
+      const page = await api.jobsPage({ ...query, before })
       older.value = [...older.value, ...page.jobs]
       olderNext.value = page.nextBefore
       olderLoaded.value = true

@@ -1,13 +1,15 @@
 /** Job helpers: which jobs are active, which one to follow after a reload, and short labels for each. */
 import { reviewKind } from '@/review/types'
-import type { Job } from '@/types'
+import type { Job, JobKind } from '@/types'
 import { reviewTitle } from '@/utils/review'
 
 export const isActive = (job: Job) => job.state === 'queued' || job.state === 'running'
 
-/** The job to show when the person has not picked one: the running one, else the next queued, else the newest. */
-export function pickJobToFollow(all: Job[]): Job | null {
-  const jobs = all.filter((j) => j.kind !== 'benchmark') // a benchmark's log shows under the charts
+/** The job to show when the person has not picked one, among the `kinds` the page is about (the Fine-tune page:
+ * fine-tunes only; a benchmark's log shows under the charts, an audit's or score's on the Review page): the running
+ * one, else the next queued, else the newest. */
+export function pickJobToFollow(all: Job[], kinds: readonly JobKind[] = ['finetune']): Job | null {
+  const jobs = all.filter((j) => kinds.includes(j.kind))
   const running = jobs.find((j) => j.state === 'running')
   if (running) return running
   const queued = jobs.filter((j) => j.state === 'queued')

@@ -10,8 +10,13 @@ import type { Job } from '@/types'
 
 let jobs: Job[] = []
 const issues = [issue(1, 'a', 'b'), issue(2, 'b', 'a')]
+// The API's filter: ?kind= lists that kind's jobs only (newest first, as stored here).
+const byKind = (url: string) => {
+  const kind = new URL(url, 'http://x').searchParams.get('kind')
+  return jobs.filter((j) => !kind || j.kind === kind)
+}
 const routes = {
-  'GET /api/jobs': () => jobs,
+  'GET /api/jobs': (_init: RequestInit, url: string) => byKind(url),
   'GET /api/datasets': () => [{ ...makeDataset({ id: 'ds-a', rows: 60 }), labelled_rows: 40 }],
   'GET /api/models': () => [{ name: 'mail', current_version: 3, versions: 3 }],
   'POST /api/datasets/ds-a/audit': () => {
@@ -46,6 +51,20 @@ describe('ReviewView', () => {
     expect(rows[0]!.text()).toContain('Score mail v3 · ds-0123456789abcdef')
     expect(rows[0]!.text()).toContain('results ready')
     expect(wrapper.findAll('[data-testid="label-next-row"]').map((r) => r.attributes('data-line'))).toEqual(['4'])
+  })
+
+  it('asks the server for each kind, so audit and score jobs older than 50 fine-tunes still list, newest first', async () => {
+    const fineTunes = Array.from({ length: 60 }, (_, i) => makeJob({ id: `ft-${i}`, submitted_at: '2025-01-03T10:00:00Z' }))
+    jobs = [...fineTunes, makeLoopJob('score', { id: 'sc-old', state: 'running', submitted_at: '2025-01-02T10:00:00Z' }),
+      makeLoopJob('audit', { id: 'au-old', state: 'succeeded', submitted_at: '2025-01-01T10:00:00Z' })]
+    const api = fakeApi(routes)
+    const { wrapper } = await mountAt('/review', ReviewView)
+    await flushPromises()
+    expect(api.calls.filter((c) => c.startsWith('GET /api/jobs?'))).toEqual(
+      ['GET /api/jobs?limit=50&kind=audit', 'GET /api/jobs?limit=50&kind=score'])
+    const rows = wrapper.findAll('[data-testid="job-row"]')
+    expect(rows.map((r) => r.attributes('data-id'))).toEqual(['sc-old', 'au-old'])
+    expect(last().url).toBe('/api/jobs/sc-old/events') // the running one is followed
   })
 
   it('queues an audit, follows its progress and log, then shows its issues once it succeeded', async () => {

@@ -5,6 +5,7 @@ import { FakeEventSource } from '@/testing/FakeEventSource'
 import { BASE_MODELS, makeDataset } from '@/testing/fixtures'
 import { fakeApi, json, mountAt } from '@/testing/fakeApi'
 import { makeJob } from '@/testing/jobs'
+import { makeLoopJob } from '@/testing/review'
 import type { Job } from '@/types'
 
 vi.mock('vue-chartjs', async () => {
@@ -108,5 +109,21 @@ describe('TrainView', () => {
     await flushPromises()
     expect(rows()).toHaveLength(61) // no job lost between the live page and the older ones, none twice
     expect(ids()).toEqual(Array.from({ length: 61 }, (_, i) => `ft-${61 - i}`))
+  })
+
+  it('does not follow a running audit or score job (the Review page does), only fine-tunes', async () => {
+    jobs = [makeLoopJob('audit', { id: 'au-1', state: 'running' }), makeLoopJob('score', { id: 'sc-1', queue_position: 1 }),
+      makeJob({ id: 'ft-1', state: 'succeeded', name: 'run-a' })]
+    fakeApi(routes)
+    const { wrapper } = await mountAt('/train', TrainView)
+    await flushPromises()
+    const pressed = wrapper.findAll('[data-testid="job-row"]').filter((r) => r.attributes('aria-pressed') === 'true')
+    expect(pressed.map((r) => r.attributes('data-id'))).toEqual(['ft-1'])
+    expect(FakeEventSource.instances.map((e) => e.url).filter((u) => /au-1|sc-1/.test(u))).toEqual([])
+
+    jobs = [makeJob({ id: 'ft-2', state: 'running', name: 'run-b' }), ...jobs] // a fine-tune starts: followed
+    await vi.advanceTimersByTimeAsync(2000)
+    await flushPromises()
+    expect(last().url).toBe('/api/jobs/ft-2/events')
   })
 })

@@ -223,3 +223,21 @@ def test_run_job_gives_the_child_a_results_folder_and_drops_it_when_the_run_fail
     run_sync(redis_client, jobs.create_job("a-nods", "audit", {"data": DS}, "api"))
     missing = run_job(redis_client, "a-nods", "audit", {"data": DS}, worker="w", command_for=command("ok"))
     assert missing.state == "failed" and f"no dataset {DS!r}" in missing.message
+
+
+def test_a_worker_restarting_after_a_crash_removes_its_lost_jobs_results(redis_client, monkeypatch, tmp_path):
+    """kill -9 left a running audit with a results folder; the worker restarting under its name fails the job and
+    removes the folder (when an API process reaps it first, api/main.py does the same)."""
+    from shared import keys
+    from worker.queue import signals
+
+    run_sync(redis_client, jobs.create_job("a-lost", "audit", {"data": DS}, "api"))
+    assert run_sync(redis_client, jobs.claim("a-lost", "w@test", "lease"))
+    redis_client.delete(keys.job_alive("a-lost"))  # the dead worker's heartbeat expired
+    folder, kept = job_results.prepare(tmp_path, "a-lost", 3600), job_results.prepare(tmp_path, "a-done", 3600)
+    monkeypatch.setattr(signals, "_client", lambda: redis_client)
+    monkeypatch.setattr(signals, "get_settings", lambda: type("Settings", (), {"models_dir": tmp_path})())
+    monkeypatch.setattr(signals.threading, "Thread", lambda *a, **k: type("NoThread", (), {"start": lambda s: None})())
+    signals.reap_and_beat(sender=type("Worker", (), {"hostname": "w@test"})())
+    assert run_sync(redis_client, jobs.get_job("a-lost"))["error"]["code"] == "worker_lost"
+    assert not folder.exists() and kept.is_dir()

@@ -4,9 +4,9 @@
   worker queueing its follow-up benchmark): record the job as queued (job_runner.record_sent_job, the worker side's one
   place that creates records), so ops-submitted jobs list and stream like UI ones. The API records its own jobs.
 - celeryd_init: refuse to start under the name of a live worker (worker/queue/worker_name.py), and hold the name.
-- worker_ready: fail jobs this worker left "running" when it died (once their heartbeat is gone), reap any whose heartbeat expired (and remove
-  their result folders), remove the staging folders of dead runs (any host's, when provably dead: shared/model_store.py), and start this worker's own
-  heartbeat (read by /api/health).
+- worker_ready: fail jobs this worker left "running" when it died (once their heartbeat is gone), reap any whose
+  heartbeat expired (and remove their result folders), remove the staging folders of dead runs (any host's, when
+  provably dead: shared/model_store.py), and start this worker's own heartbeat (read by /api/health).
 - worker_shutting_down: ask this worker's running job to stop, so a warm shutdown (Ctrl-C) does not wait for a
   long training run; the job ends failed ("worker shut down").
 - task_revoked: a task revoked outside the API (Flower, `celery control revoke`) is dropped by the worker when its

@@ -34,3 +34,6 @@ export function useJobResults<T>(jobId: MaybeRefOrGetter<string | null>, name: s
   watch(() => [toValue(jobId), toValue(ready)], reload, { immediate: true })
   return { data, error, loading, reload }
 }
+
+/** What useJobResults gives: the parsed rows, the error and loading flags, and reload. */
+export type JobResults<T> = ReturnType<typeof useJobResults<T>>

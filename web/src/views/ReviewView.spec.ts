@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { flushPromises } from '@vue/test-utils'
 import ReviewView from './ReviewView.vue'
-import { FakeEventSource } from '@/testing/FakeEventSource'
 import { makeDataset } from '@/testing/fixtures'
 import { fakeApi, json, mountAt } from '@/testing/fakeApi'
 import { makeJob } from '@/testing/jobs'
 import { auditDone, issue, jsonl, makeLoopJob, nextRow, scoreDone } from '@/testing/review'
+import { lastStream as last, useFakeStreams } from '@/testing/streams'
 import type { Job } from '@/types'
 
 let jobs: Job[] = []
@@ -27,18 +27,9 @@ const routes = {
   'GET /api/jobs/au-new/results': () => jsonl(issues),
   'GET /api/jobs/sc-1/results': () => jsonl([nextRow(1, 4, 'a')]),
 }
-const last = () => FakeEventSource.instances.at(-1)!
 
-beforeEach(() => {
-  jobs = []
-  FakeEventSource.instances = []
-  vi.stubGlobal('EventSource', FakeEventSource)
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-})
-afterEach(() => {
-  vi.useRealTimers()
-  vi.unstubAllGlobals()
-})
+useFakeStreams()
+beforeEach(() => { jobs = [] })
 
 describe('ReviewView', () => {
   it('lists only the audit and score jobs, and shows a finished score job\'s label-next list', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises } from '@vue/test-utils'
 import TrainView from './TrainView.vue'
 import { FakeEventSource } from '@/testing/FakeEventSource'
@@ -6,6 +6,7 @@ import { BASE_MODELS, makeDataset } from '@/testing/fixtures'
 import { fakeApi, json, mountAt } from '@/testing/fakeApi'
 import { makeJob } from '@/testing/jobs'
 import { makeLoopJob } from '@/testing/review'
+import { lastStream as last, useFakeStreams } from '@/testing/streams'
 import type { Job } from '@/types'
 
 vi.mock('vue-chartjs', async () => {
@@ -24,20 +25,11 @@ const routes = {
     return job
   },
 }
-const last = () => FakeEventSource.instances.at(-1)!
 const points = (w: any, id: string) => Number(w.find(`[data-testid="${id}"]`).attributes('data-points'))
 const step = (n: number) => ({ epoch: n / 4, step: n, total: 8, loss: 2 - n / 10 })
 
-beforeEach(() => {
-  jobs = []
-  FakeEventSource.instances = []
-  vi.stubGlobal('EventSource', FakeEventSource)
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-})
-afterEach(() => {
-  vi.useRealTimers()
-  vi.unstubAllGlobals()
-})
+useFakeStreams()
+beforeEach(() => { jobs = [] })
 
 describe('TrainView', () => {
   it('draws the curves as events arrive, and rebuilds them from the replayed log after a reload mid-run', async () => {

@@ -18,4 +18,4 @@ export function useFakeStreams() {
 }
 
 /** The stream the page opened last. */
-export const lastStream = () => FakeEventSource.instances.at(-1)!
+export const lastStream = () => FakeEventSource.instances[FakeEventSource.instances.length - 1]!

@@ -91,7 +91,8 @@ def out_of_fold(rows, given, labels, *, method, folds, seed, base_model="minilm"
     with _fold_model(method, labels, base_model, epochs, seed) as fit_and_predict:
         for k, (train, held_out) in enumerate(splits, start=1):
             emit("log", f"fold {k}/{folds}: {method} model on {len(train)} rows, judging {len(held_out)}")
-            probs[held_out] = fit_and_predict([rows[i] for i in train], [rows[i] for i in held_out], emit)
+            probs[held_out] = fit_and_predict([rows[i] for i in train], [rows[i] for i in held_out],
+                                              _in_fold(emit, k, folds))  # fmt: skip
             if on_fold is not None:
                 on_fold(k, folds)
     return probs
@@ -129,6 +130,11 @@ def _fold_model(method: str, labels: list[str], base_model: str, epochs: int | N
     with tempfile.TemporaryDirectory(prefix="avocet-audit-") as tmp:
         config = audit_config(base_model, labels, epochs or DEFAULT_EPOCHS, seed, Path(tmp))
         yield lambda train, held_out, emit: fold_probabilities(config, labels, train, held_out, emit)
+
+
+def _in_fold(emit, k: int, folds: int):
+    """The fold's fine-tune events (its steps count from 0 each fold) say which fold they belong to."""
+    return lambda type_, message, **fields: emit(type_, f"fold {k}/{folds}: {message}", fold=k, folds=folds, **fields)
 
 
 def _quiet(*_args, **_fields) -> None:

@@ -20,7 +20,7 @@ def print_errors(results: list[dict]) -> None:
     for name in dict.fromkeys(["baseline", "quick", "thorough", *(r["row"] for r in rows)]):
         got = sorted((r for r in rows if r["row"] == name), key=lambda r: r["seed"])
         if got:
-            extra = f" ({got[0]['folds']} folds, {got[0]['epochs']} epochs)" if name == "thorough" else ""
+            extra = f" ({got[0]['folds']} folds, {got[0]['epochs']} epochs)" if "folds" in got[0] else ""
             print(f"{name:<34} {','.join(str(r['seed']) for r in got):<7} {_mean(r['precision'] for r in got):>12.3f} "
                   f"{_mean(r['recall'] for r in got):>9.3f} {_mean(r['flagged'] for r in got):>8.0f} "
                   f"{_mean(r['seconds'] for r in got):>8.0f}  "

@@ -22,7 +22,9 @@ import numpy as np
 
 from shared.data import Example
 
-RANKED_BY = "self_confidence"  # perf/labelling.py measured it against normalized_margin and confidence_weighted_entropy
+# Label quality = cleanlab's confidence-weighted entropy: on the dev set with 5 % flipped labels it put more flipped
+# rows in the top N than self-confidence on each of 3 seeds (precision at N 0.734 against 0.717, perf/labelling.py).
+RANKED_BY = "confidence_weighted_entropy"
 
 
 @dataclass(frozen=True)

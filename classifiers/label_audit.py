@@ -3,7 +3,7 @@ cross-validation, then confident learning (cleanlab's find_label_issues), ranked
 
 Two methods share everything but the model of each fold:
 - `quick`: the ensemble's n-gram model (classifiers/ngram.py: word 1-2 + char 2-5 TF-IDF, balanced logistic
-  regression), seconds on a CPU;
+  regression), a minute or two on a 2-core CPU for 2,400 rows;
 - `thorough`: the fine-tune job's own recipe per fold (worker/training/out_of_fold.py, imported only then, so the
   quick path and the API stay torch-free): the transformer blended with the n-gram model, the epoch and the blend
   weight chosen per fold by cross-fitting on the held-out fold's two halves (each half judged by the choice the

@@ -38,7 +38,7 @@ def test_flipped_labels_are_found_first_with_the_true_label_suggested():
     for issue in top:
         assert issue.suggested == truth[issue.index] and issue.given == rows[issue.index].label
         assert issue.given_probability < issue.suggested_probability
-        assert issue.score == pytest.approx(issue.given_probability, abs=1e-6)  # self-confidence
+        assert 0 <= issue.score < 0.5  # cleanlab's label quality: low for a wrong label
     assert [i.score for i in result.issues] == sorted(i.score for i in result.issues)
     assert (result.labels, result.folds, result.method) == (sorted(WORDS), 3, "quick")
 

@@ -36,6 +36,8 @@ def audit_config(base_model: str, labels: list[str], epochs: int, seed: int, mod
 def fold_probabilities(config, labels: list[str], train: Sequence[Example], held_out: Sequence[Example],
                        emit: Emit) -> np.ndarray:  # fmt: skip
     """(len(held_out), len(labels)) probabilities of the held-out rows, in their given order."""
+    from transformers import set_seed
+
     from classifiers.ngram import NgramModel
     from worker.training.ensemble_choice import cross_fitted_probabilities
     from worker.training.trainer_setup import fit_transformer
@@ -45,6 +47,7 @@ def fold_probabilities(config, labels: list[str], train: Sequence[Example], held
     except ValueError as exc:  # e.g. an empty vocabulary: the transformer alone judges this fold
         emit("warning", f"no n-gram model could be fitted on this fold ({exc}); using the transformer alone")
         ngram = None
+    set_seed(config.seed)  # the new head's initial weights too, so a fold gives the same model every run
     with tempfile.TemporaryDirectory(prefix="avocet-audit-") as tmp:
         fit = fit_transformer(config, labels, list(train), list(held_out), Path(tmp), emit, ngram)
     recorder = fit.recorder

@@ -24,6 +24,9 @@ from devtools.redis_server import EmbeddedRedis, free_port, start_redis
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 EXAMPLE_DATA = REPO / "data" / "email_score.jsonl.example"
+# A fine-tune still running when a test acts on it (kill, cancel, outage): early stopping (patience 3 by default)
+# can end 20 epochs on the 20 example rows within seconds on a fast box, so it is turned off.
+LONG_RUN = {"model": "minilm", "epochs": 20, "hyperparameters": {"early_stopping_patience": 20}}
 
 
 def offline_env() -> dict[str, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 import redis
-from service_helpers import REPO, VENV_BIN, new_live_stack, redis_outage, wait_until
+from service_helpers import LONG_RUN, REPO, VENV_BIN, new_live_stack, redis_outage, wait_until
 
 from shared import events, jobs, keys
 from shared.redis_ops import run_sync
@@ -23,7 +23,6 @@ from shared.redis_ops import run_sync
 pytestmark = pytest.mark.integration
 
 STALL_S = 20
-LONG = {"model": "minilm", "epochs": 20, "hyperparameters": {"early_stopping_patience": 20}}
 # Past the heartbeat TTL and the stall timeout, so every watchdog that a long outage crosses is crossed here too;
 # the 60 s outage is perf/faults.py's redis_down (--redis-down-s 60, its default).
 OUTAGE_S = max(jobs.HEARTBEAT_TTL_S, STALL_S) + 5
@@ -113,7 +112,7 @@ def _published(stack, name: str) -> bool:
 def test_celery_result_state_mirrors_the_job(stack):
     bad = stack.call(model="no-such-model")
     good = stack.call(model="minilm", epochs=1, name="mirror-ok")
-    stopped = stack.call(**LONG, name="mirror-cancel")
+    stopped = stack.call(**LONG_RUN, name="mirror-cancel")
     stack.wait_progress(stopped)
     run_sync(stack.client(), jobs.cancel(stopped))
     assert stack.wait_state(stopped, {"cancelled", "failed", "succeeded"}, 120)["state"] == "cancelled"
@@ -127,7 +126,7 @@ def test_celery_result_state_mirrors_the_job(stack):
 
 
 def test_a_queued_task_revoked_like_flower_does_ends_cancelled(stack):
-    running = stack.call(**LONG, name="revoke-busy")
+    running = stack.call(**LONG_RUN, name="revoke-busy")
     queued = stack.call(model="minilm", epochs=1, name="revoke-queued")
     stack.wait_progress(running)
     argv = [str(VENV_BIN / "celery"), "-A", "worker.queue.app", "control", "revoke", queued]  # what Flower sends
@@ -141,7 +140,7 @@ def test_a_queued_task_revoked_like_flower_does_ends_cancelled(stack):
 
 
 def test_a_stopped_training_child_fails_stalled_and_the_queue_moves_on(stack):
-    stalled = stack.call(**LONG, name="stall")
+    stalled = stack.call(**LONG_RUN, name="stall")
     after = stack.call(model="minilm", epochs=1, name="after-stall")
     stack.wait_progress(stalled)
     child = _training_child("stall")
@@ -155,7 +154,7 @@ def test_a_stopped_training_child_fails_stalled_and_the_queue_moves_on(stack):
 
 
 def test_a_worker_paused_past_its_heartbeat_is_fenced(stack):
-    paused = stack.call(**LONG, name="paused")
+    paused = stack.call(**LONG_RUN, name="paused")
     stack.wait_progress(paused)
     child = _training_child("paused")
     pool = child.parent()  # the Celery pool process running the task
@@ -175,7 +174,7 @@ def test_a_worker_paused_past_its_heartbeat_is_fenced(stack):
 
 
 def test_a_redis_outage_costs_the_run_nothing(stack):
-    job_id = stack.call(**LONG, name="outage")
+    job_id = stack.call(**LONG_RUN, name="outage")
     stack.wait_progress(job_id, 3)
     stack.redis = redis_outage(stack.redis, OUTAGE_S)
     done = stack.wait_state(job_id, {"succeeded", "failed", "cancelled"}, 600)
@@ -188,7 +187,7 @@ def test_a_redis_outage_costs_the_run_nothing(stack):
 
 
 def test_redis_losing_its_data_ends_the_run_state_lost(stack):
-    job_id = stack.call(**LONG, name="lost")
+    job_id = stack.call(**LONG_RUN, name="lost")
     stack.wait_progress(job_id, 3)
     child = _training_child("lost")
     seen = max(e["id"] for e in stack.events(job_id))

@@ -117,7 +117,7 @@ def test_a_run_killed_mid_training_leaves_the_previous_model_intact(trained):
     model = models_dir / "avocet-minilm"
     before = {p.name: p.stat().st_mtime_ns for p in model.iterdir()}
     info_before = (model / "training_info.json").read_text()
-    cmd = [sys.executable, "-m", "worker.training", "--models-dir", str(models_dir), "--json", "--epochs", "20",
+    cmd = [sys.executable, "-m", "worker.training", "--models-dir", str(models_dir), "--json", "--epochs", "20", "--early-stopping-patience", "20",
            "--data", str(EXAMPLE)]
     child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:

@@ -8,7 +8,7 @@ import pytest
 import redis
 import uvicorn
 from service_helpers import (
-    StatusProbe, free_port, read_sse, running_stack, start_redis, submit_finetune, wait_job, wait_until,
+    LONG_RUN, StatusProbe, free_port, read_sse, running_stack, start_redis, submit_finetune, wait_job, wait_until,
 )  # fmt: skip
 
 from shared import events, jobs, keys
@@ -25,7 +25,7 @@ def stack(tmp_path_factory):
 
 def test_after_redis_loses_its_data_no_request_answers_5xx(stack):
     base = stack.base_url
-    job = submit_finetune(base, epochs=20, name="flushed")
+    job = submit_finetune(base, **{**LONG_RUN, "name": "flushed"})
     url = f"{base}/api/jobs/{job['id']}/events"
     read_sse(url, stop=lambda e: e["type"] in ("progress", "complete", "error"))
     received: list = []

@@ -3,7 +3,7 @@
 import httpx
 import psutil
 import pytest
-from service_helpers import read_sse, wait_until
+from service_helpers import LONG_RUN, read_sse, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +19,7 @@ def _training_processes(name: str) -> list[psutil.Process]:
 
 def test_kill_9_of_the_worker_fails_the_job(live_stack):
     base = live_stack.base_url
-    job = httpx.post(f"{base}/api/finetune/jobs", json={"model": "minilm", "epochs": 20, "name": "svc-crash"}).json()
+    job = httpx.post(f"{base}/api/finetune/jobs", json={**LONG_RUN, "name": "svc-crash"}).json()
     read_sse(f"{base}/api/finetune/jobs/{job['id']}/events", stop=lambda e: e["type"] in ("progress", "complete"))
     assert _training_processes("svc-crash")
     try:

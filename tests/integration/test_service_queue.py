@@ -4,7 +4,7 @@ import json
 
 import httpx
 import pytest
-from service_helpers import read_sse, wait_until
+from service_helpers import LONG_RUN, read_sse, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,7 @@ def test_cancel_running_job_keeps_previous_model_and_next_job_runs(live_stack):
     before = json.loads((folder / "training_info.json").read_text())
     files_before = sorted(p.name for p in folder.iterdir())
 
-    retrain = _submit(live_stack, epochs=20, name="svc-keep")
+    retrain = _submit(live_stack, **{**LONG_RUN, "name": "svc-keep"})
     url = f"{live_stack.base_url}/api/finetune/jobs/{retrain['id']}/events"
     read_sse(url, stop=lambda e: e["type"] in ("progress", "complete", "error"))
     following = _submit(live_stack, epochs=1, name="svc-after-cancel")

@@ -9,7 +9,7 @@ import psutil
 import pytest
 import redis
 from service_helpers import (
-    ServedStack, free_port, read_sse, stack_env, start_redis, submit_finetune, wait_job, wait_until,
+    LONG_RUN, ServedStack, free_port, read_sse, stack_env, start_redis, submit_finetune, wait_job, wait_until,
 )  # fmt: skip
 
 from shared import jobs
@@ -51,7 +51,7 @@ def test_a_killed_api_is_restarted_and_the_training_run_survives(served):
 
 
 def test_a_killed_worker_is_restarted_fails_its_job_and_takes_the_next(served):
-    job = submit_finetune(served.base_url, epochs=20, name="sup-worker")
+    job = submit_finetune(served.base_url, **{**LONG_RUN, "name": "sup-worker"})
     read_sse(f"{served.base_url}/api/jobs/{job['id']}/events", stop=lambda e: e["type"] in ("start", "complete"))
     api, worker = served.child("api"), served.child("worker")
     worker.kill()
@@ -66,7 +66,7 @@ def test_a_killed_worker_is_restarted_fails_its_job_and_takes_the_next(served):
 
 
 def test_ctrl_c_stops_everything_in_order(served):
-    job = submit_finetune(served.base_url, epochs=20, name="sup-stop")
+    job = submit_finetune(served.base_url, **{**LONG_RUN, "name": "sup-stop"})
     read_sse(f"{served.base_url}/api/jobs/{job['id']}/events", stop=lambda e: e["type"] in ("start", "complete"))
     children = [served.child("api"), served.child("worker")]
     descendants = [p for child in children for p in child.children(recursive=True)]

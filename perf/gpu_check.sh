@@ -103,6 +103,11 @@ release
 step throughput-bge-m3 150 $PY perf/train_throughput.py --model bge-m3 --data "$DATA" --limit 400
 step build-minilm 60 $PY perf/random_models.py minilm "$W/minilm" --data "$DATA"
 step throughput-minilm 90 $PY perf/train_throughput.py --model "$W/minilm" --data "$DATA" --limit 800
+# Issue 17's thorough audit at the job's defaults (5 folds x 5 epochs: ~2 h at one CPU thread) against quick, seed 0.
+if [ "$DATA" = data/email_dev.jsonl ]; then
+  step labelling-thorough 240 $PY perf/labelling.py --data "$DATA" --parts errors,thorough --seeds 1 \
+    --out "$OUT/labelling.json"
+fi
 
 grep -hE '^(\([abc]\)|c/[ab]|PROBE)|"type": "(complete|error)"|exit [0-9]+ after' "$OUT"/*.log > "$OUT/summary.txt"
 echo "== done in ${SECONDS}s; logs in $OUT"

@@ -106,7 +106,9 @@ def find_issues(given: np.ndarray, probs: np.ndarray, labels: list[str], ranked_
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 
-    flagged = find_label_issues(given, probs, return_indices_ranked_by=ranked_by, **cleanlab_kwargs)
+    # n_jobs=1: cleanlab otherwise forks a multiprocessing pool, which can deadlock in a process that already
+    # runs threads (the API's test process hung on it); at these sizes one process takes milliseconds.
+    flagged = find_label_issues(given, probs, return_indices_ranked_by=ranked_by, **{"n_jobs": 1, **cleanlab_kwargs})
     quality = get_label_quality_scores(given, probs, method=ranked_by)
     issues = []
     for i in flagged:

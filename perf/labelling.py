@@ -97,7 +97,7 @@ def baseline_issues(rows, seed: int) -> list[int]:
                           LogisticRegression(class_weight="balanced", max_iter=5000))  # fmt: skip
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
     probs = cross_val_predict(model, [r.text for r in rows], given, cv=folds, method="predict_proba")
-    return find_label_issues(given, probs, return_indices_ranked_by="self_confidence").tolist()
+    return find_label_issues(given, probs, return_indices_ranked_by="self_confidence", n_jobs=1).tolist()
 
 
 def measure_errors(rows, seed: int, out: Path) -> None:

@@ -32,8 +32,11 @@ class _Running:
     """`avocet ...` in the background, its stdout lines read by a thread so every wait can time out."""
 
     def __init__(self, stack, *args: str) -> None:
+        # SIGINT back to its default in the child: a suite started in the background (`cmd &` in a script) ignores
+        # SIGINT, children inherit that, and Ctrl-C would then never reach the CLI.
         self.process = subprocess.Popen([str(VENV_BIN / "avocet"), *args], cwd=REPO, env=_env(stack), text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True).start()
 

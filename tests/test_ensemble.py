@@ -102,6 +102,34 @@ def test_ngram_model_round_trips_through_skops_and_refuses_foreign_types(tmp_pat
         NgramModel.load(tmp_path, model.labels)
 
 
+def test_ngram_model_is_a_calibrated_svm_and_falls_back_to_logistic_regression_on_one_row_labels(tmp_path):
+    rows = _rows(10)
+    model = NgramModel.fit(rows, [e.label for e in rows], sorted(WORDS))
+    assert model.description.endswith("calibrated linear SVM")
+    assert model.pipeline.named_steps["classifier"].cv == 5
+    few = _rows(3)  # 3 rows a label: 3 calibration folds, not 5
+    assert NgramModel.fit(few, [e.label for e in few], sorted(WORDS)).pipeline.named_steps["classifier"].cv == 3
+    lonely = _rows(4) + [Example("payroll", "salary slip attached for march", "payroll", 99)]
+    fallback = NgramModel.fit(lonely, [e.label for e in lonely], sorted({e.label for e in lonely}))
+    assert fallback.description.endswith("logistic regression")  # one row cannot be cross-validated
+    probs = fallback.probabilities(lonely)
+    assert np.allclose(probs.sum(1), 1) and (probs.argmax(1) == [fallback.labels.index(e.label) for e in lonely]).all()
+
+
+def test_a_version_saved_with_the_earlier_logistic_regression_still_loads(tmp_path):
+    import skops.io as sio
+
+    from classifiers.ngram import make_pipeline, ngram_text
+
+    rows = _rows(10)
+    earlier = make_pipeline(smallest_label_rows=1)  # the logistic regression every version had before the SVM
+    earlier.fit([ngram_text(e.subject, e.body) for e in rows], [e.label for e in rows])
+    sio.dump(earlier, tmp_path / NGRAM_FILE)
+    loaded = NgramModel.load(tmp_path, sorted(WORDS))
+    assert loaded.description.endswith("logistic regression")
+    assert (loaded.probabilities(rows).argmax(1) == [loaded.labels.index(e.label) for e in rows]).all()
+
+
 def test_a_pickle_in_a_version_folder_is_refused(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     (tmp_path / "training_args.bin").write_bytes(b"legacy, never read")

@@ -139,7 +139,7 @@ def _fit(config: TrainConfig, labels: list[str], train, val, staged: Path, emit:
     ngram = _fit_ngram(train, labels, emit) if config.ensemble else None
     timings = {"ngram_fit_seconds": round(time.perf_counter() - clock, 2)}
     if ngram is not None:
-        emit("log", f"fitted the n-gram model (word and character TF-IDF + logistic regression) on {len(train)} rows "
+        emit("log", f"fitted the n-gram model ({ngram.description}) on {len(train)} rows "
                     f"in {timings['ngram_fit_seconds']:.1f} s")  # fmt: skip
     fit = fit_transformer(config, labels, train, val, staged, emit, ngram)
     recorder, best, n = fit.recorder, fit.best, len(labels)

@@ -40,7 +40,7 @@ def build_training_info(config, data, train, val, result, train_seconds: float, 
         "ensemble": {
             "enabled": config.ensemble,
             "transformer_weight": result.weight,
-            "ngram": "word 1-2 + char 2-5 TF-IDF, logistic regression" if result.weight < 1 else None,
+            "ngram": result.ngram.description if result.weight < 1 else None,
             "ngram_file": "ngram.skops" if result.weight < 1 else None,
         },
         "refit_full": config.refit_full,

@@ -59,7 +59,8 @@ def make_pipeline(smallest_label_rows: int = CALIBRATION_FOLDS):
     ])  # fmt: skip
     folds = min(CALIBRATION_FOLDS, smallest_label_rows)
     if folds >= 2:
-        classifier = CalibratedClassifierCV(LinearSVC(class_weight="balanced", random_state=0), method="sigmoid", cv=folds)
+        svm = LinearSVC(class_weight="balanced", random_state=0)
+        classifier = CalibratedClassifierCV(svm, method="sigmoid", cv=folds)
     else:
         classifier = LogisticRegression(C=10, class_weight="balanced", max_iter=3000)
     return Pipeline([("features", features), ("classifier", classifier)])

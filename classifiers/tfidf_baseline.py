@@ -1,6 +1,6 @@
 """TfidfBaselineAdapter: the classical bar in the benchmark, the strongest one measured (perf/quality.py): the
-ensemble's own n-gram model (classifiers/ngram.py: word 1-2 + char 2-5 TF-IDF, calibrated linear SVM,
-3,000 body characters), fitted on the train split only. A fine-tune is compared against what a second of scikit-learn gives."""
+ensemble's own n-gram model (classifiers/ngram.py: word 1-2 + char 2-5 TF-IDF, calibrated linear SVM, 3,000 body
+characters), fitted on the train split only. A fine-tune is compared against what a second of scikit-learn gives."""
 
 from collections.abc import Iterable, Sequence
 

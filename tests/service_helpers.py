@@ -27,6 +27,9 @@ EXAMPLE_DATA = REPO / "data" / "email_score.jsonl.example"
 # A fine-tune still running when a test acts on it (kill, cancel, outage): early stopping (patience 3 by default)
 # can end 20 epochs on the 20 example rows within seconds on a fast box, so it is turned off.
 LONG_RUN = {"model": "minilm", "epochs": 20, "hyperparameters": {"early_stopping_patience": 20}}
+# The same run as command-line flags (the `avocet` CLI and `python -m worker.training` share them).
+LONG_RUN_FLAGS = ("--epochs", str(LONG_RUN["epochs"]),
+                  "--early-stopping-patience", str(LONG_RUN["hyperparameters"]["early_stopping_patience"]))  # fmt: skip
 
 
 def offline_env() -> dict[str, str]:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from service_helpers import LONG_RUN_FLAGS
 
 pytestmark = pytest.mark.integration
 
@@ -117,7 +118,7 @@ def test_a_run_killed_mid_training_leaves_the_previous_model_intact(trained):
     model = models_dir / "avocet-minilm"
     before = {p.name: p.stat().st_mtime_ns for p in model.iterdir()}
     info_before = (model / "training_info.json").read_text()
-    cmd = [sys.executable, "-m", "worker.training", "--models-dir", str(models_dir), "--json", "--epochs", "20", "--early-stopping-patience", "20",
+    cmd = [sys.executable, "-m", "worker.training", "--models-dir", str(models_dir), "--json", *LONG_RUN_FLAGS,
            "--data", str(EXAMPLE)]
     child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:

@@ -11,12 +11,11 @@ import threading
 
 import httpx
 import pytest
-from service_helpers import LONG_RUN, REPO, VENV_BIN, wait_until
+from service_helpers import LONG_RUN_FLAGS, REPO, VENV_BIN, wait_until
 
 pytestmark = pytest.mark.integration
 JOB_ID = re.compile(r"job ([0-9a-f-]{36}) ")
 EXAMPLE_DATA = REPO / "data" / "email_score.jsonl.example"
-LONG = ("--epochs", str(LONG_RUN["epochs"]), "--early-stopping-patience", "20")  # still running when acted on
 
 
 def _env(stack) -> dict[str, str]:
@@ -96,7 +95,7 @@ def test_a_job_that_fails_in_the_worker_exits_1_with_the_reason(live_stack):
 
 
 def test_a_job_cancelled_while_followed_exits_3(live_stack):
-    run = _Running(live_stack, "jobs", "submit", *LONG, "--name", "cli-cancel", "--follow", "--json")
+    run = _Running(live_stack, "jobs", "submit", *LONG_RUN_FLAGS, "--name", "cli-cancel", "--follow", "--json")
     job_id = json.loads(run.line_where(lambda line: '"kind"' in line, 30, "the submitted job"))["id"]
     run.line_where(lambda line: json.loads(line).get("type") == "progress", 240, "the first progress event")
     response = httpx.post(f"{live_stack.base_url}/api/jobs/{job_id}/cancel", timeout=10)
@@ -108,7 +107,7 @@ def test_a_job_cancelled_while_followed_exits_3(live_stack):
 
 
 def test_ctrl_c_stops_following_only_then_cancel_wait_exits_3(live_stack):
-    run = _Running(live_stack, "jobs", "submit", *LONG, "--name", "cli-ctrl-c", "--follow")
+    run = _Running(live_stack, "jobs", "submit", *LONG_RUN_FLAGS, "--name", "cli-ctrl-c", "--follow")
     job_id = JOB_ID.search(run.line_where(JOB_ID.search, 30, "the submitted job")).group(1)
     run.line_where(lambda line: "[progress]" in line, 240, "the first progress line")
     run.process.send_signal(signal.SIGINT)

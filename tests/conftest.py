@@ -19,7 +19,7 @@ Fixtures:
   `benchmarking_stack`, the same with it on). Yields a LiveStack (tests/service_helpers.py).
   `service_helpers.new_live_stack(root, **settings)` builds another (e.g. two workers) for a module of its own.
 - `trained_minilm` (session): one real MiniLM fine-tuned for 1 epoch on the example file, for tests that need some
-  trained model (copy it before changing it).
+  trained model (copy it before changing it); one per run, shared by the pytest-xdist workers.
 
 AVOCET_TEST_REDIS_SERVER names another redis-server binary for every Redis the tests start (scripts/test-redis7 runs
 the job-store and Redis-fault tests against Debian's Redis 7, the major version docker-compose.yml runs).
@@ -126,7 +126,20 @@ def benchmarking_stack(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def trained_minilm(tmp_path_factory) -> TrainedModel:
-    return train_minilm(tmp_path_factory.mktemp("trained-minilm"))
+    """Trained once per run: under pytest-xdist the first worker to ask trains it into the run's shared temp folder
+    and the others wait on the lock and read it (tests copy it before changing it)."""
+    import json
+
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    models_dir, events_file = shared / "trained-minilm", shared / "trained-minilm-events.json"
+    with FileLock(str(shared / "trained-minilm.lock")):
+        if not events_file.is_file():
+            trained = train_minilm(models_dir)
+            events_file.write_text(json.dumps(trained.events))
+    return TrainedModel(models_dir, json.loads(events_file.read_text()))
 
 
 class FakeSender:

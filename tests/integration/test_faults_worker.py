@@ -174,7 +174,8 @@ def test_a_worker_paused_past_its_heartbeat_is_fenced(stack):
 
 
 def test_a_redis_outage_costs_the_run_nothing(stack):
-    job_id = stack.call(**LONG_RUN, name="outage")
+    # 10 epochs (~50 s on a 2-core CPU) outlast the 25 s outage; LONG_RUN's 20 only made the test wait longer
+    job_id = stack.call(**{**LONG_RUN, "epochs": 10, "hyperparameters": {"early_stopping_patience": 10}}, name="outage")
     stack.wait_progress(job_id, 3)
     stack.redis = redis_outage(stack.redis, OUTAGE_S)
     done = stack.wait_state(job_id, {"succeeded", "failed", "cancelled"}, 600)

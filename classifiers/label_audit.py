@@ -24,7 +24,8 @@ from shared.data import Example
 
 # Label quality = cleanlab's self-confidence (the out-of-fold probability of the given label). On the dev set with 5 %
 # flipped labels and the calibrated-SVM n-gram model it put more flipped rows in the top N than confidence-weighted
-# entropy on each of 3 seeds (precision at N 0.768 against 0.742, perf/labelling.py), as it did for `thorough`
+# entropy on each of 3 seeds (precision at N 0.754 against 0.728 with one calibrated SVM, 0.768 against 0.742 with
+# five; perf/labelling.py), as it did for `thorough`
 # (0.765 against 0.756). Entropy led (0.734 against 0.717) only with the logistic regression used before.
 RANKED_BY = "self_confidence"
 

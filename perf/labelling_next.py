@@ -15,11 +15,11 @@ import numpy as np
 
 START, ROUNDS, PER_ROUND = 300, 3, 100
 RARE_SHARE = 0.06  # a label under 6 % of the file is rare here (electronics 2.5 %, motorcycles 3.4 %, crypto 5.0 %)
-MIXES = {  # arm -> (rare_boost, duplicate_similarity) of label_next_order; "ranking" is the shipped default
-    "ranking": None,
-    "ranking:boost0": (0.0, 0.8),
-    "ranking:boost3": (3.0, 0.8),
-    "ranking:dedup0.5": (1.0, 0.5),
+MIXES = {  # arm -> label_next_order's arguments that differ from the shipped default ("ranking")
+    "ranking": {},
+    "ranking:boost0": {"rare_boost": 0.0},
+    "ranking:boost3": {"rare_boost": 3.0},
+    "ranking:dedup0.5": {"duplicate_similarity": 0.5},
 }
 
 
@@ -63,17 +63,16 @@ def _run_arm(arm, pool_all, test, labelled, labels, rare, seed):
 
 def _pick(arm, model, train, pool, labels, rng) -> list[int]:
     """Positions in `pool` of the PER_ROUND rows this arm labels next."""
-    from classifiers.label_next import DUPLICATE_SIMILARITY, RARE_BOOST, label_next_order
+    from classifiers.label_next import label_next_order
 
     if arm == "random":
         return rng.choice(len(pool), size=PER_ROUND, replace=False).tolist()
     if arm == "margin":
         probs = np.sort(_word_lr(train).predict_proba([r.text for r in pool]), axis=1)
         return np.argsort(probs[:, -1] - probs[:, -2], kind="stable")[:PER_ROUND].tolist()
-    boost, similarity = MIXES[arm] or (RARE_BOOST, DUPLICATE_SIMILARITY)
     order = label_next_order(model.probabilities(pool), labels, [f"{r.subject}\n{r.body}" for r in pool],
                              candidates=range(len(pool)), limit=PER_ROUND, label_counts=Counter(r.label for r in train),
-                             rare_boost=boost, duplicate_similarity=similarity)  # fmt: skip
+                             **MIXES[arm])  # fmt: skip
     return [i for i, _ in order]
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import torch
 
-from shared.data import model_text
 from classifiers.base import BatchClassifier, Row, row_fields
 from shared.model_store import INFO_FILE, read_training_info
 
@@ -58,6 +57,7 @@ class FineTunedAdapter(BatchClassifier):
         self.name = self.info.get("name", self.model_dir.name)
         hyperparameters = self.info.get("hyperparameters", {})
         self.max_length = int(hyperparameters.get("max_tokens", hyperparameters.get("max_length", 128)))
+        self.read_windows = int(hyperparameters.get("read_windows", 1))  # as validated; 1 before the field existed
         self.batch_size = batch_size
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
@@ -99,23 +99,37 @@ class FineTunedAdapter(BatchClassifier):
         """(rows, labels) float32: each row's probability for every label of self.labels: the transformer's softmax,
         averaged with the n-gram model's by the version's weight when it has one."""
         rows = list(rows)
-        probs = self.logits(rows).softmax(-1)
+        probs = self.transformer_probabilities(rows)
         if self.ngram is None or not rows:
             return probs
         ngram = torch.from_numpy(self.ngram.probabilities(rows)).float()
         return self.transformer_weight * probs + (1 - self.transformer_weight) * ngram
 
+    def transformer_probabilities(self, rows: Iterable[Row]) -> torch.Tensor:
+        """(rows, labels) float32: the transformer's softmax, the mean over the windows it reads of each row."""
+        return self.logits(rows).softmax(-1)
+
     @torch.inference_mode()
     def logits(self, rows: Iterable[Row]) -> torch.Tensor:
-        """(rows, labels) float32 logits in row order, computed in length-sorted batches of batch_size."""
-        texts = [model_text(*row_fields(row)) for row in rows]
-        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
-        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
-        logits = torch.empty(len(texts), len(self.labels))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            logits[chunk] = self._forward([encoded[i] for i in chunk])
-        return logits
+        """(rows, labels) float32 in row order, computed in length-sorted batches of batch_size: the logits of a row
+        read in one window, the log of its windows' mean softmax otherwise (the softmax of either is the row's
+        probabilities)."""
+        from classifiers.token_windows import token_windows
+
+        emails = [row_fields(row) for row in rows]
+        windows = token_windows(self.tokenizer, emails, self.max_length, self.read_windows)
+        flat = [(row, ids) for row, row_windows in enumerate(windows) for ids in row_windows]
+        flat.sort(key=lambda item: len(item[1]))
+        logits = torch.empty(len(flat), len(self.labels))
+        for start in range(0, len(flat), self.batch_size):
+            logits[start : start + self.batch_size] = self._forward([ids for _, ids in flat[start : start + self.batch_size]])
+        if len(flat) == len(emails):  # one window each: plain logits
+            out = torch.empty(len(emails), len(self.labels))
+            out[[row for row, _ in flat]] = logits
+            return out
+        rows_of = torch.tensor([row for row, _ in flat])
+        sums = torch.zeros(len(emails), len(self.labels)).index_add_(0, rows_of, logits.softmax(-1))
+        return (sums / torch.bincount(rows_of, minlength=len(emails)).unsqueeze(1)).log()
 
     def _forward(self, input_ids: Sequence[list[int]]) -> torch.Tensor:
         batch = self.tokenizer.pad({"input_ids": list(input_ids)}, return_tensors="pt").to(self.device)

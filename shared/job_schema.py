@@ -20,6 +20,7 @@ MAX_EPOCHS = 20
 # dev run took 666 s vs 689 s and scored 0.865 vs 0.868 macro-F1 (perf/quality.py), within run-to-run spread. The
 # registry's max_tokens stays each model's hard limit.
 DEFAULT_MAX_TOKENS = 96
+DEFAULT_READ_WINDOWS = 1  # classifiers/token_windows.py; 2 gains on large label sets, loses on small (README)
 LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 MAX_LABELS = 100
 Label = Annotated[str, Field(pattern=LABEL_PATTERN, description="a short identifier, e.g. interview_scheduled")]
@@ -49,6 +50,10 @@ class Hyperparameters(BaseModel):
         "rows is kept as a non-current version; always: it becomes current whatever it scores.")
     refit_full: bool = Field(False, description="After choosing the epoch and weight on validation, train again on "
                              "every row (about twice the training time).")  # fmt: skip
+    read_windows: int = Field(
+        DEFAULT_READ_WINDOWS, ge=1, le=8, description="Windows of max_tokens the transformer reads of a long email "
+        "when it validates and predicts: the first is what it trains on, each further one continues the body (one "
+        "more forward pass). Measured: 2 gains on a few thousand labelled rows and loses on a few hundred.")
 
 
 class FinetuneParams(BaseModel):

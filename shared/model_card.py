@@ -62,7 +62,7 @@ def _summary(info: dict) -> list[str]:
         f"sort emails into {len(labels)} labels: {', '.join(f'`{label}`' for label in labels)}.",
         "",
         f"**Input format:** `\"{{subject}} [SEP] {{body[:{BODY_CHARS}]}}\"`, cut at "
-        f"{_token_cap(info.get('hyperparameters') or {})} tokens.",
+        f"{_token_cap(info.get('hyperparameters') or {})} tokens.{_windows(info.get('hyperparameters') or {})}",
     ]
     if weight < 1:
         lines += ["", f"**Published classifier: an ensemble.** The transformer's probabilities ({weight:.0%}) averaged "
@@ -70,6 +70,15 @@ def _summary(info: dict) -> list[str]:
                       "saved with skops), the weight chosen on validation. Avocet's predict, the benchmark and "
                       "`FineTunedAdapter` use the ensemble; `transformers.pipeline` loads the transformer alone."]  # fmt: skip
     return lines
+
+
+def _windows(hyperparameters: dict) -> str:
+    windows = int(hyperparameters.get("read_windows", 1))
+    if windows <= 1:
+        return ""
+    return (f" Avocet reads a longer email in up to {windows} windows of that length (the subject, then the body "
+            "where the last window stopped) and averages their probabilities; `transformers.pipeline` reads the "
+            "first window only.")
 
 
 def _token_cap(hyperparameters: dict):

@@ -141,6 +141,9 @@ def test_every_version_carries_a_model_card_that_huggingface_hub_reads(tmp_path)
                      "learning_rate: 0.0001", 'pipeline("text-classification", model="models/avocet-m")'):  # fmt: skip
         assert expected in card, expected
     assert card == model_card.render(info)
+    assert "windows" not in card  # read one window, as every version before read_windows
+    windowed = model_card.render({**info, "hyperparameters": {"max_tokens": 96, "read_windows": 2}})
+    assert "up to 2 windows of that length" in windowed and "`transformers.pipeline` reads the first window" in windowed
 
 
 def test_two_rollbacks_at_once_in_one_process_never_fail_and_land_where_the_last_said(tmp_path):

@@ -87,6 +87,28 @@ def test_an_ensemble_version_predicts_what_its_adapter_does(real_client, publish
     assert [p["score"] for p in result["predictions"]] == pytest.approx(expected, abs=1e-5)
 
 
+def test_a_long_email_is_read_in_windows_and_a_short_one_in_one(published):
+    """Reading 2 windows (read_windows, as a version trained with it records), a long email gets the mean of its two
+    windows' softmax, each window run alone; reading 1 (the default) it gets its first window's."""
+    import torch
+
+    from classifiers.fine_tuned import FineTunedAdapter
+    from classifiers.token_windows import token_windows
+
+    adapter = FineTunedAdapter(published / "avocet-e", precision="fp32")
+    assert adapter.read_windows == 1
+    adapter.read_windows = 2
+    long_email = (ROWS[0]["subject"], " ".join(row["body"] for row in ROWS))
+    windows = token_windows(adapter.tokenizer, [long_email], adapter.max_length, 2)[0]
+    assert len(windows) == 2
+    with torch.inference_mode():
+        each = [adapter._forward([ids]).softmax(-1)[0] for ids in windows]
+    served = adapter.transformer_probabilities([long_email, (ROWS[1]["subject"], ROWS[1]["body"])])
+    assert torch.allclose(served[0], torch.stack(each).mean(0), atol=1e-5)
+    adapter.read_windows = 1
+    assert torch.allclose(adapter.transformer_probabilities([long_email])[0], each[0], atol=1e-5)
+
+
 def test_top_k_defaults_to_3_and_is_capped_at_the_label_count(real_client):
     default = post(real_client, "t", EMAILS[:2]).json()["predictions"]
     assert [len(p["top"]) for p in default] == [3, 3]

@@ -33,6 +33,20 @@ def encode(tokenizer, examples: Sequence[Example], label2id: dict[str, int], max
     return EncodedDataset(features)
 
 
+def encode_windows(tokenizer, examples: Sequence[Example], label2id: dict[str, int], max_length: int,
+                   read_windows: int) -> tuple[EncodedDataset, list[int]]:  # fmt: skip
+    """Every window the model reads of each example (classifiers/token_windows.py), shortest first, and the index
+    of the example each window belongs to."""
+    from classifiers.token_windows import token_windows
+
+    windows = token_windows(tokenizer, [(e.subject, e.body) for e in examples], max_length, read_windows)
+    flat = sorted(((row, ids) for row, row_windows in enumerate(windows) for ids in row_windows),
+                  key=lambda item: len(item[1]))  # fmt: skip
+    features = [{"input_ids": ids, "attention_mask": [1] * len(ids), "labels": label2id[examples[row].label]}
+                for row, ids in flat]  # fmt: skip
+    return EncodedDataset(features), [row for row, _ in flat]
+
+
 def length_order(dataset: EncodedDataset) -> list[int]:
     """Row indices shortest first (stable), so each evaluation batch pads only to its neighbours; the caller puts
     its own per-row arrays in the same order."""

@@ -1,5 +1,8 @@
 """The Trainer's compute_metrics: keeps every evaluation's validation probabilities (the honest score and the
-ensemble weight are computed from them after training) and scores the transformer alone and its best blend."""
+ensemble weight are computed from them after training) and scores the transformer alone and its best blend.
+
+The Trainer predicts windows (classifiers/token_windows.py); a row's probabilities are the mean of its windows', as
+FineTunedAdapter computes them when the version serves."""
 
 import numpy as np
 
@@ -8,8 +11,10 @@ from worker.training.scores import macro_f1
 
 
 class EvalRecorder:
-    def __init__(self, labels: list[str], ngram_probs: np.ndarray | None):
+    def __init__(self, labels: list[str], ngram_probs: np.ndarray | None, window_rows: list[int]):
         self.labels = labels
+        self.window_rows = np.asarray(window_rows, dtype=int)  # the row of each predicted window
+        self.rows = int(self.window_rows.max()) + 1 if len(self.window_rows) else 0
         self.ngram_probs = ngram_probs  # rows in evaluation order, like the Trainer's predictions
         self.epoch_probs: list[np.ndarray] = []
         self.weights: list[float] = []  # the best transformer weight at each evaluation
@@ -19,7 +24,11 @@ class EvalRecorder:
         logits = np.asarray(prediction.predictions, dtype=np.float64)
         probs = np.exp(logits - logits.max(-1, keepdims=True))
         probs /= probs.sum(-1, keepdims=True)
-        self.truth = np.asarray(prediction.label_ids, dtype=int)
+        rows = np.zeros((self.rows, probs.shape[1]))
+        np.add.at(rows, self.window_rows, probs)
+        probs = rows / np.bincount(self.window_rows, minlength=self.rows)[:, None]
+        self.truth = np.zeros(self.rows, dtype=int)
+        self.truth[self.window_rows] = np.asarray(prediction.label_ids, dtype=int)
         self.epoch_probs.append(probs)
         weight, blended = best_weight(probs, self.ngram_probs, self.truth, len(self.labels))
         self.weights.append(weight)

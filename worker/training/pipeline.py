@@ -17,7 +17,7 @@ from pathlib import Path
 
 from shared.data import SPLIT_SEED, file_sha256, load_examples, row_key, split_examples
 from shared.event_types import PUBLISH, PUBLISH_REQUEST
-from shared.job_schema import FinetuneParams, Hyperparameters, resolve_hyperparameters
+from shared.job_schema import DEFAULT_READ_WINDOWS, FinetuneParams, Hyperparameters, resolve_hyperparameters
 from shared.model_store import (
     check_name, clean_stale_staging, discard_staging, model_dir, release_staging, staging_dir, write_training_info,
 )  # fmt: skip
@@ -53,6 +53,7 @@ class TrainConfig:
     refit_full: bool = False
     allow_downloads: bool = False
     freeze_embeddings: bool = True
+    read_windows: int = DEFAULT_READ_WINDOWS
     dataset_id: str | None = None  # recorded in training_info.json with the file's sha256
     versions_kept: int = 3
     split_seed: int = SPLIT_SEED  # fixed for jobs (the benchmark scores this split); perf/quality.py varies it

@@ -5,7 +5,7 @@ with validation every epoch (best weights kept in memory) or, for a refit on eve
 from dataclasses import dataclass
 from pathlib import Path
 
-from worker.training.encoding import PAD_MULTIPLE, encode, length_order
+from worker.training.encoding import PAD_MULTIPLE, encode, encode_windows, length_order
 from worker.training.eval_recorder import EvalRecorder
 
 
@@ -35,11 +35,10 @@ def fit_transformer(config, labels: list[str], train, val, staged: Path, emit, n
     train_set = encode(tokenizer, train, label2id, config.max_tokens)
     callbacks, recorder, best, val_set = [ProgressCallback(emit)], None, None, None
     if val:
-        val_set = encode(tokenizer, val, label2id, config.max_tokens)
-        order = length_order(val_set)
+        order = length_order(encode(tokenizer, val, label2id, config.max_tokens))
         val = [val[i] for i in order]
-        val_set.features = [val_set.features[i] for i in order]
-        recorder = EvalRecorder(labels, ngram.probabilities(val) if ngram else None)
+        val_set, window_rows = encode_windows(tokenizer, val, label2id, config.max_tokens, config.read_windows)
+        recorder = EvalRecorder(labels, ngram.probabilities(val) if ngram else None, window_rows)
         best = BestModelCallback(config.early_stopping_patience)
         callbacks.append(best)
     trainer = WeightedTrainer(

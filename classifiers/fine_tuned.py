@@ -114,22 +114,20 @@ class FineTunedAdapter(BatchClassifier):
         """(rows, labels) float32 in row order, computed in length-sorted batches of batch_size: the logits of a row
         read in one window, the log of its windows' mean softmax otherwise (the softmax of either is the row's
         probabilities)."""
-        from classifiers.token_windows import token_windows
+        from classifiers.token_windows import row_means, shortest_first, token_windows
 
         emails = [row_fields(row) for row in rows]
-        windows = token_windows(self.tokenizer, emails, self.max_length, self.read_windows)
-        flat = [(row, ids) for row, row_windows in enumerate(windows) for ids in row_windows]
-        flat.sort(key=lambda item: len(item[1]))
+        flat = shortest_first(token_windows(self.tokenizer, emails, self.max_length, self.read_windows))
         logits = torch.empty(len(flat), len(self.labels))
         for start in range(0, len(flat), self.batch_size):
-            logits[start : start + self.batch_size] = self._forward([ids for _, ids in flat[start : start + self.batch_size]])
+            batch = flat[start : start + self.batch_size]
+            logits[start : start + len(batch)] = self._forward([ids for _, ids in batch])
+        window_rows = [row for row, _ in flat]
         if len(flat) == len(emails):  # one window each: plain logits
             out = torch.empty(len(emails), len(self.labels))
-            out[[row for row, _ in flat]] = logits
+            out[window_rows] = logits
             return out
-        rows_of = torch.tensor([row for row, _ in flat])
-        sums = torch.zeros(len(emails), len(self.labels)).index_add_(0, rows_of, logits.softmax(-1))
-        return (sums / torch.bincount(rows_of, minlength=len(emails)).unsqueeze(1)).log()
+        return torch.from_numpy(row_means(logits.softmax(-1).numpy(), window_rows, len(emails))).float().log()
 
     def _forward(self, input_ids: Sequence[list[int]]) -> torch.Tensor:
         batch = self.tokenizer.pad({"input_ids": list(input_ids)}, return_tensors="pt").to(self.device)

@@ -14,6 +14,8 @@ Versions without `read_windows` in their hyperparameters read the first window, 
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from shared.data import model_text
 
 SUBJECT_SHARE = 3  # a later window gives the subject at most a third of its tokens: it is there for context
@@ -32,8 +34,9 @@ def token_windows(tokenizer, emails: Sequence[tuple[str, str]], max_tokens: int,
         return [[first] for first in firsts]
     plain = {"add_special_tokens": False, "truncation": False, "verbose": False}
     subjects = tokenizer([subject for subject, _ in emails], **plain)["input_ids"]
-    bodies = tokenizer([body[: CHARS_PER_TOKEN * max_tokens * read_windows] for _, body in emails], **plain)["input_ids"]
-    marker = tokenizer(" [SEP] ", **plain)["input_ids"]  # model_text's separator, in whatever this tokenizer makes of it
+    reach = CHARS_PER_TOKEN * max_tokens * read_windows
+    bodies = tokenizer([body[:reach] for _, body in emails], **plain)["input_ids"]
+    marker = tokenizer(" [SEP] ", **plain)["input_ids"]  # model_text's separator, as this tokenizer splits it
     before, after = _special_frame(tokenizer)  # [CLS] .. [SEP] for BERT, <s> .. </s> for XLM-R
     specials = len(before) + len(after)
     out = []
@@ -50,6 +53,21 @@ def token_windows(tokenizer, emails: Sequence[tuple[str, str]], max_tokens: int,
             start += room
         out.append(windows)
     return out
+
+
+def shortest_first(windows: Sequence[Sequence[list[int]]]) -> list[tuple[int, list[int]]]:
+    """(row, input ids) of every window of every row, shortest first (stable), so a batch pads only to its
+    neighbours."""
+    flat = [(row, ids) for row, row_windows in enumerate(windows) for ids in row_windows]
+    return sorted(flat, key=lambda item: len(item[1]))
+
+
+def row_means(probabilities: np.ndarray, window_rows: Sequence[int], rows: int) -> np.ndarray:
+    """(rows, labels): each row's mean of its windows' probabilities (`window_rows`: the row of each window)."""
+    window_rows = np.asarray(window_rows, dtype=int)
+    sums = np.zeros((rows, probabilities.shape[1]))
+    np.add.at(sums, window_rows, probabilities)
+    return sums / np.bincount(window_rows, minlength=rows)[:, None]
 
 
 def _special_frame(tokenizer) -> tuple[list[int], list[int]]:

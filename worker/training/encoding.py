@@ -34,23 +34,19 @@ def encode(tokenizer, examples: Sequence[Example], label2id: dict[str, int], max
 
 
 def encode_windows(tokenizer, examples: Sequence[Example], label2id: dict[str, int], max_length: int,
-                   read_windows: int) -> tuple[EncodedDataset, list[int]]:  # fmt: skip
-    """Every window the model reads of each example (classifiers/token_windows.py), shortest first, and the index
-    of the example each window belongs to."""
-    from classifiers.token_windows import token_windows
+                   read_windows: int) -> tuple[list[Example], EncodedDataset, list[int]]:  # fmt: skip
+    """For evaluation: the examples shortest first (by their first window), every window the model reads of them
+    (classifiers/token_windows.py) shortest first, and the index, in that example order, of each window's example.
+    The caller puts its own per-row arrays in the examples' order."""
+    from classifiers.token_windows import shortest_first, token_windows
 
     windows = token_windows(tokenizer, [(e.subject, e.body) for e in examples], max_length, read_windows)
-    flat = sorted(((row, ids) for row, row_windows in enumerate(windows) for ids in row_windows),
-                  key=lambda item: len(item[1]))  # fmt: skip
+    order = sorted(range(len(examples)), key=lambda i: len(windows[i][0]))
+    examples, windows = [examples[i] for i in order], [windows[i] for i in order]
+    flat = shortest_first(windows)
     features = [{"input_ids": ids, "attention_mask": [1] * len(ids), "labels": label2id[examples[row].label]}
                 for row, ids in flat]  # fmt: skip
-    return EncodedDataset(features), [row for row, _ in flat]
-
-
-def length_order(dataset: EncodedDataset) -> list[int]:
-    """Row indices shortest first (stable), so each evaluation batch pads only to its neighbours; the caller puts
-    its own per-row arrays in the same order."""
-    return sorted(range(len(dataset)), key=lambda i: len(dataset.features[i]["input_ids"]))
+    return examples, EncodedDataset(features), [row for row, _ in flat]
 
 
 def device_name() -> str:

@@ -6,6 +6,7 @@ FineTunedAdapter computes them when the version serves."""
 
 import numpy as np
 
+from classifiers.token_windows import row_means
 from worker.training.ensemble_choice import best_weight
 from worker.training.scores import macro_f1
 
@@ -24,9 +25,7 @@ class EvalRecorder:
         logits = np.asarray(prediction.predictions, dtype=np.float64)
         probs = np.exp(logits - logits.max(-1, keepdims=True))
         probs /= probs.sum(-1, keepdims=True)
-        rows = np.zeros((self.rows, probs.shape[1]))
-        np.add.at(rows, self.window_rows, probs)
-        probs = rows / np.bincount(self.window_rows, minlength=self.rows)[:, None]
+        probs = row_means(probs, self.window_rows, self.rows)
         self.truth = np.zeros(self.rows, dtype=int)
         self.truth[self.window_rows] = np.asarray(prediction.label_ids, dtype=int)
         self.epoch_probs.append(probs)

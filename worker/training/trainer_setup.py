@@ -5,7 +5,7 @@ with validation every epoch (best weights kept in memory) or, for a refit on eve
 from dataclasses import dataclass
 from pathlib import Path
 
-from worker.training.encoding import PAD_MULTIPLE, encode, encode_windows, length_order
+from worker.training.encoding import PAD_MULTIPLE, encode, encode_windows
 from worker.training.eval_recorder import EvalRecorder
 
 
@@ -35,9 +35,7 @@ def fit_transformer(config, labels: list[str], train, val, staged: Path, emit, n
     train_set = encode(tokenizer, train, label2id, config.max_tokens)
     callbacks, recorder, best, val_set = [ProgressCallback(emit)], None, None, None
     if val:
-        order = length_order(encode(tokenizer, val, label2id, config.max_tokens))
-        val = [val[i] for i in order]
-        val_set, window_rows = encode_windows(tokenizer, val, label2id, config.max_tokens, config.read_windows)
+        val, val_set, window_rows = encode_windows(tokenizer, val, label2id, config.max_tokens, config.read_windows)
         recorder = EvalRecorder(labels, ngram.probabilities(val) if ngram else None, window_rows)
         best = BestModelCallback(config.early_stopping_patience)
         callbacks.append(best)
